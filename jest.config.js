@@ -26,7 +26,8 @@ module.exports = {
       transform: { '^.+\\.ts$': swc },
       moduleNameMapper,
       testEnvironment: 'node',
-      testTimeout: 60000,
+      // testTimeout is not a per-project option; the setup file raises it for integration tests.
+      setupFilesAfterEnv: ['<rootDir>/test/support/setup.ts'],
     },
   ],
 };

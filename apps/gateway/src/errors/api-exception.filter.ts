@@ -1,0 +1,40 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
+import { ApiError, ApiErrorCode } from './api-error';
+
+export function toApiError(exception: unknown): ApiError {
+  if (exception instanceof ApiError) return exception;
+  // Fastify's own errors (too large, wrong media type) reach us as HttpExceptions with their status.
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    if (status === 404) return new ApiError(ApiErrorCode.RouteNotFound, 'Not found');
+    if (status === 405) return new ApiError(ApiErrorCode.MethodNotAllowed, 'Method not allowed');
+    if (status === 413) return new ApiError(ApiErrorCode.PayloadTooLarge, 'Request body is too large');
+    if (status === 415) return new ApiError(ApiErrorCode.UnsupportedMediaType, 'Unsupported Content-Type; send application/json');
+    if (status < 500) return new ApiError(ApiErrorCode.InvalidRequest, exception.message);
+  }
+  return new ApiError(ApiErrorCode.Internal, 'Internal error');
+}
+
+/** One place that turns every failure into a JSON error; a 500 carries a correlation id, never internals. */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly log = new Logger(ApiExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    send(reply, exception, this.log);
+  }
+}
+
+export function send(reply: FastifyReply, exception: unknown, log: Logger): void {
+  const error = toApiError(exception);
+  const body = error.body();
+  if (error.code === ApiErrorCode.Internal) {
+    const errorId = randomUUID();
+    body.error_id = errorId;
+    log.error({ msg: 'unhandled error', error_id: errorId, err: exception instanceof Error ? { message: exception.message, stack: exception.stack } : String(exception) });
+  }
+  void reply.status(error.status).headers(error.headers).send(body);
+}

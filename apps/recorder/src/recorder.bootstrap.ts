@@ -1,0 +1,45 @@
+import { NestFactory } from '@nestjs/core';
+import type { LoggerService } from '@nestjs/common';
+import { RecorderEnv } from '@gantry/config';
+import { JobEventDto, JobMessageDto, parseMessage, POOLS, PRIORITIES, Topics } from '@gantry/contracts';
+import { createKafka, GantryKafkaServer, GantryProducer, TopicNamer } from '@gantry/kafka';
+import { createRedis } from '@gantry/redis';
+import { RECORD_EVENTS, RECORD_SUBMITTED } from './jobs/recorder.controller';
+import { RecorderModule } from './recorder.module';
+
+export interface RunningRecorder {
+  close(): Promise<void>;
+}
+
+export async function bootstrapRecorder(env: RecorderEnv, logger?: LoggerService): Promise<RunningRecorder> {
+  const namer = new TopicNamer(env.KAFKA_TOPIC_PREFIX);
+  const kafka = createKafka(env, 'gantry-recorder');
+  const producer = new GantryProducer(kafka, namer);
+  await producer.connect();
+  const redis = createRedis(env);
+  const server = new GantryKafkaServer({
+    kafka,
+    namer,
+    producer,
+    groupId: 'gantry.recorder',
+    mode: 'batch',
+    partitionsConsumedConcurrently: 4,
+    routes: [
+      {
+        pattern: RECORD_SUBMITTED,
+        topics: POOLS.flatMap((pool) => PRIORITIES.map((p) => Topics.jobs(pool, p))),
+        validate: (v) => parseMessage(JobMessageDto, v),
+      },
+      { pattern: RECORD_EVENTS, topics: [Topics.jobEvents], validate: (v) => parseMessage(JobEventDto, v) },
+    ],
+  });
+  const app = await NestFactory.createMicroservice(RecorderModule.forRoot(env, redis), { strategy: server, logger: logger ?? false });
+  await app.listen();
+  return {
+    async close() {
+      await app.close();
+      await producer.disconnect();
+      redis.disconnect();
+    },
+  };
+}

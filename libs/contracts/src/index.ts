@@ -1,0 +1,5 @@
+export * from './topics';
+export * from './jobs';
+export * from './models';
+export * from './validation';
+export * from './payloads';
