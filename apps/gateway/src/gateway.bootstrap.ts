@@ -23,7 +23,8 @@ export async function bootstrapGateway(env: GatewayEnv, logger?: LoggerService):
   // Nest turns Fastify's parser errors into bare HttpExceptions; parsing JSON ourselves keeps a
   // stable `invalid_json` code instead of a status and a message.
   const fastify = adapter.getInstance();
-  fastify.removeContentTypeParser('application/json');
+  // Only JSON is accepted (text/plain is not a body we understand): anything else is a 415.
+  fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     if (body === '') return done(new ApiError(ApiErrorCode.InvalidJson, 'Request body is empty; send a JSON object'), undefined);
     try {
@@ -35,6 +36,7 @@ export async function bootstrapGateway(env: GatewayEnv, logger?: LoggerService):
 
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(env, { producer, redis }), adapter, {
     logger: logger ?? false,
+    bodyParser: false,
   });
   app.enableShutdownHooks();
   await app.listen(env.PORT, env.HOST);

@@ -5,6 +5,13 @@
 // inter-token latency, deterministic output, client-abort handling and vLLM's metric
 // names. It is also the baseline of the benchmarks, so the request path is kept lean:
 // plain Fastify, raw writes, no timers at all when latencies are zero.
+//
+// Routes: POST /v1/chat/completions, GET /v1/models, GET /health, GET /metrics.
+// Test directives, anywhere in a message's text:
+//   [[sim:fail=<status>:<n>]]  the first n requests with this exact body (priority
+//                              ignored) fail with <status> (429 adds Retry-After: 1)
+//   [[sim:hang]]               take a slot and never answer until the client aborts
+//   [[sim:tokens=N]]           produce exactly N completion tokens (max_tokens still caps)
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -74,7 +81,9 @@ export interface Simulator {
   url: string;
   port: number;
   stats(): SimStats;
+  /** Zeroes the counters and the request log, and restarts the fail directives / failRate sequence. */
   resetStats(): void;
+  /** Changes options live (latencies apply to sequences started afterwards); host/port are fixed once listening. */
   configure(patch: Partial<SimOptions>): void;
   close(): Promise<void>;
 }

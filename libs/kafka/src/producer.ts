@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { CompressionTypes, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import type { PayloadOf, TopicName } from '@gantry/contracts';
 import type { TopicNamer } from './kafka';
 
@@ -37,7 +37,7 @@ export class GantryProducer {
     private readonly opts: { compression?: CompressionTypes; timeoutMs?: number } = {},
   ) {
     // Bounded retries: a submit must answer in bounded time even with the broker down.
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 6, maxRetryTime: 2000 } });
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, retry: { retries: 6, maxRetryTime: 2000 } });
   }
 
   async connect(): Promise<void> {

@@ -31,6 +31,11 @@ export class CircuitBreaker {
     this.trial = false;
   }
 
+  /** The call ended without saying anything about the backend (e.g. aborted): free the trial slot. */
+  release(): void {
+    this.trial = false;
+  }
+
   failure(): void {
     this.failures++;
     this.trial = false;

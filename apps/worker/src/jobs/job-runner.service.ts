@@ -97,6 +97,7 @@ export class JobRunner {
     } catch (err) {
       if (err instanceof BackendError && err.transient) this.breaker.failure();
       else if (err instanceof BackendError && err.code === 'backend_rejected') this.breaker.success();
+      else this.breaker.release();
       throw err;
     }
   }

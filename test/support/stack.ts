@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
+import Redis from 'ioredis';
+import { Logger } from '@nestjs/common';
+import { GatewayEnv, loadEnv, RecorderEnv, WorkerEnv } from '@gantry/config';
+import { JsonLogger } from '@gantry/common';
+import { migrate } from '@gantry/db';
+import { createKafka, ensureTopics, TopicNamer } from '@gantry/kafka';
+import type { JobView } from '@gantry/contracts';
+import { bootstrapGateway, type RunningGateway } from '../../apps/gateway/src/gateway.bootstrap';
+import { bootstrapRecorder, type RunningRecorder } from '../../apps/recorder/src/recorder.bootstrap';
+import { startSimulator, type SimOptions, type Simulator } from '../../apps/vllm-sim/src/simulator';
+import { bootstrapWorker, type RunningWorker } from '../../apps/worker/src/worker.bootstrap';
+
+/**
+ * An isolated slice of the real local stack for one test file: its own Postgres schema, Kafka
+ * topic prefix and Redis key prefix on the shared servers, plus a vLLM simulator on a free port.
+ * Nothing here is mocked.
+ */
+export interface TestStack {
+  id: string;
+  /** Environment every app of this stack reads (prefixes, schema, backend URL). */
+  env: Record<string, string>;
+  sim: Simulator;
+  kafka: Kafka;
+  namer: TopicNamer;
+  pg: Pool;
+  redis: Redis;
+  startGateway(overrides?: Record<string, string>): Promise<RunningGateway>;
+  startWorker(overrides?: Record<string, string>): Promise<RunningWorker>;
+  startRecorder(overrides?: Record<string, string>): Promise<RunningRecorder>;
+  /** Everything started through this stack (gateway, worker, recorder, sim), then the data. */
+  stop(): Promise<void>;
+}
+
+const logger = process.env.TEST_LOG ? new JsonLogger('debug') : undefined;
+if (!logger) Logger.overrideLogger(false);
+
+export async function createStack(opts: { sim?: SimOptions; env?: Record<string, string> } = {}): Promise<TestStack> {
+  const id = `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const sim = await startSimulator({ port: 0, ...opts.sim });
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG ? 'debug' : 'warn',
+    KAFKA_TOPIC_PREFIX: `${id}.`,
+    KAFKA_JOB_PARTITIONS: '2',
+    DATABASE_SCHEMA: `test_${id}`,
+    REDIS_PREFIX: `${id}:`,
+    GEMMA_BACKEND_URL: sim.url,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    WORKER_RETRY_BASE_MS: '50',
+    WORKER_RETRY_MAX_MS: '500',
+    ...opts.env,
+  };
+  const source = (overrides: Record<string, string> = {}) => ({ ...process.env, ...env, ...overrides });
+  const base = loadEnv(GatewayEnv, source());
+  await migrate(base);
+  const namer = new TopicNamer(base.KAFKA_TOPIC_PREFIX);
+  const kafka = createKafka(base, `test-${id}`);
+  await ensureTopics(kafka, namer, base.KAFKA_JOB_PARTITIONS);
+  const pg = new Pool({ connectionString: base.DATABASE_URL, max: 2, options: `-c search_path=${base.DATABASE_SCHEMA}` });
+  const redis = new Redis(base.REDIS_URL, { keyPrefix: base.REDIS_PREFIX });
+
+  const running: Array<{ close(): Promise<void> }> = [];
+  const track = <T extends { close(): Promise<void> }>(x: T) => (running.push(x), x);
+
+  return {
+    id,
+    env,
+    sim,
+    kafka,
+    namer,
+    pg,
+    redis,
+    startGateway: async (o) => track(await bootstrapGateway(loadEnv(GatewayEnv, source(o)), logger)),
+    startWorker: async (o) => track(await bootstrapWorker(loadEnv(WorkerEnv, source(o)), logger)),
+    startRecorder: async (o) => track(await bootstrapRecorder(loadEnv(RecorderEnv, source(o)), logger)),
+    async stop() {
+      for (const r of running.reverse()) await r.close().catch(() => undefined);
+      await sim.close();
+      await pg.query(`DROP SCHEMA IF EXISTS "${base.DATABASE_SCHEMA}" CASCADE`).catch(() => undefined);
+      await pg.end();
+      const keys = await redis.keys(`${base.REDIS_PREFIX}*`);
+      if (keys.length) await redis.del(...keys.map((k) => k.slice(base.REDIS_PREFIX.length)));
+      redis.disconnect();
+      const admin = kafka.admin();
+      await admin.connect();
+      const topics = (await admin.listTopics()).filter((t) => t.startsWith(base.KAFKA_TOPIC_PREFIX));
+      await admin.deleteTopics({ topics }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface SubmitResult {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export async function submitChat(baseUrl: string, body: unknown, headers: Record<string, string> = { 'x-client-id': 'test-app' }): Promise<SubmitResult> {
+  const res = await fetch(`${baseUrl}/api/chat`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+export function chatBody(content: string, extra: Record<string, unknown> = {}) {
+  return { model: 'gemma-3-4b-it', messages: [{ role: 'user', content }], max_tokens: 16, ...extra };
+}
+
+export async function getJob(baseUrl: string, id: string, headers: Record<string, string> = {}): Promise<{ status: number; body: JobView & Record<string, unknown> }> {
+  const res = await fetch(`${baseUrl}/api/jobs/${id}`, { headers });
+  return { status: res.status, body: (await res.json()) as JobView & Record<string, unknown> };
+}
+
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired']);
+
+export function waitTerminal(baseUrl: string, id: string, timeoutMs = 30_000): Promise<JobView> {
+  return waitFor(async () => {
+    const { body } = await getJob(baseUrl, id);
+    return TERMINAL.has(body.status) ? body : null;
+  }, `job ${id} to finish`, timeoutMs);
+}
+
+/** Sum of the latest offsets of the given logical topics (how many messages were ever produced). */
+export async function producedCount(stack: TestStack, topics: string[]): Promise<number> {
+  const admin = stack.kafka.admin();
+  await admin.connect();
+  try {
+    let n = 0;
+    for (const t of topics) {
+      for (const p of await admin.fetchTopicOffsets(stack.namer.topic(t))) n += Number(p.high) - Number(p.low);
+    }
+    return n;
+  } finally {
+    await admin.disconnect();
+  }
+}
