@@ -21,6 +21,7 @@ export async function bootstrapRecorder(env: RecorderEnv, logger?: LoggerService
     kafka,
     namer,
     producer,
+    sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
     groupId: 'gantry.recorder',
     mode: 'batch',
     partitionsConsumedConcurrently: 4,

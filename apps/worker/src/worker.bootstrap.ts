@@ -24,6 +24,7 @@ export async function bootstrapWorker(env: WorkerEnv, logger?: LoggerService): P
     kafka,
     namer,
     producer,
+    sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
     groupId: `gantry.worker.${pool}`,
     mode: 'priority',
     routes: [

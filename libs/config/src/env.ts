@@ -26,6 +26,10 @@ export class KafkaEnv extends CommonEnv {
 
   @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   KAFKA_JOB_PARTITIONS = 6;
+
+  /** How long the group waits for a silent consumer before giving its partitions to others. */
+  @Type(() => Number) @IsInt() @Min(6000) @Max(300000)
+  KAFKA_SESSION_TIMEOUT_MS = 30_000;
 }
 
 export class DatabaseEnv extends KafkaEnv {

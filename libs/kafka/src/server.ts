@@ -46,6 +46,7 @@ export interface GantryKafkaOptions {
   commitIntervalMs?: number;
   /** How long `close()` waits for in-flight jobs before aborting them. */
   drainTimeoutMs?: number;
+  sessionTimeoutMs?: number;
 }
 
 interface Entry {
@@ -144,8 +145,8 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
       groupId: namer.group(groupId),
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 3)),
       retry: { retries: 10 },
     });
     this.consumer = consumer;
