@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Consumer, Producer } from 'kafkajs';
+import { Partitioners, type Consumer, type Producer } from 'kafkajs';
 import type { DeadLetter, JobEvent, JobEventType, JobMessage } from '@gantry/contracts';
 import { waitFor, type TestStack } from './stack';
 
@@ -49,7 +49,7 @@ export class RawProducer {
   ) {}
 
   static async connect(stack: TestStack): Promise<RawProducer> {
-    const producer = stack.kafka.producer({ allowAutoTopicCreation: false });
+    const producer = stack.kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     return new RawProducer(stack, producer);
   }
@@ -126,3 +126,16 @@ export class TopicReader<T = unknown> {
 }
 
 export type DlqReader = TopicReader<DeadLetter>;
+
+/** The offset a stack's consumer group (logical name) has committed on one partition; -1 when none. */
+export async function committedOffset(stack: TestStack, logicalGroup: string, logicalTopic: string, partition: number): Promise<number> {
+  const admin = stack.kafka.admin();
+  await admin.connect();
+  try {
+    const [topic] = await admin.fetchOffsets({ groupId: stack.namer.group(logicalGroup), topics: [stack.namer.topic(logicalTopic)] });
+    const p = topic?.partitions.find((x) => x.partition === partition);
+    return p ? Number(p.offset) : -1;
+  } finally {
+    await admin.disconnect();
+  }
+}
