@@ -5,8 +5,10 @@ cd "$ROOT"
 ensure_deps() {
   # Reinstall when the lockfile changed since the last install.
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    echo "[setup] installing npm dependencies (npm ci)" >&2
-    npm ci --no-audit --no-fund --loglevel=error >&2
+    # `npm install`, not `npm ci`: the lockfile pins versions, but @swc/core's optional binaries for
+    # other platforms are not in it (this registry does not serve them), which `npm ci` refuses.
+    echo "[setup] installing npm dependencies (npm install)" >&2
+    npm install --no-audit --no-fund --loglevel=error >&2
   fi
 }
 
