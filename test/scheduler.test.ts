@@ -18,7 +18,7 @@ async function saturatedStack(agingMs: number): Promise<{ stack: TestStack; gw: 
 }
 
 async function submitBlocker(gw: RunningGateway, stack: TestStack, tokens: number): Promise<string> {
-  const { body } = await submitChat(gw.url, chatBody(`blocker [[sim:tokens=${tokens}]]`, { max_tokens: tokens }), { 'x-client-id': 'sched', 'x-priority': 'low' });
+  const { body } = await submitChat(gw.url, chatBody(`blocker [[sim:tokens=${tokens}]]`, { max_tokens: tokens }), stack.auth('sched', { 'x-priority': 'low' }));
   await waitFor(async () => stack.sim.stats().running === 1, 'the blocker to occupy the backend');
   return body.request_id as string;
 }
@@ -37,7 +37,7 @@ describe('worker scheduler: priority order', () => {
     // Adversarial order: lows first, highs last.
     for (const priority of ['low', 'normal', 'high'] as const) {
       for (let i = 0; i < 4; i++) {
-        const { status, body } = await submitChat(gw.url, chatBody(`${priority}-${i}`, { max_tokens: 2 }), { 'x-client-id': 'sched', 'x-priority': priority });
+        const { status, body } = await submitChat(gw.url, chatBody(`${priority}-${i}`, { max_tokens: 2 }), stack.auth('sched', { 'x-priority': priority }));
         expect(status).toBe(202);
         ids.push(body.request_id as string);
       }
@@ -60,10 +60,10 @@ describe('worker scheduler: aging', () => {
 
   it('serves a low job that waited past the aging threshold before fresher high jobs', async () => {
     await submitBlocker(gw, stack, 75); // ~1.5 s, longer than the 1 s aging threshold
-    const low = await submitChat(gw.url, chatBody('old-low', { max_tokens: 2 }), { 'x-client-id': 'sched', 'x-priority': 'low' });
+    const low = await submitChat(gw.url, chatBody('old-low', { max_tokens: 2 }), stack.auth('sched', { 'x-priority': 'low' }));
     const highs: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const { body } = await submitChat(gw.url, chatBody(`fresh-high-${i}`, { max_tokens: 2 }), { 'x-client-id': 'sched', 'x-priority': 'high' });
+      const { body } = await submitChat(gw.url, chatBody(`fresh-high-${i}`, { max_tokens: 2 }), stack.auth('sched', { 'x-priority': 'high' }));
       highs.push(body.request_id as string);
     }
     await waitTerminal(gw.url, low.body.request_id as string);

@@ -39,7 +39,7 @@ describe('worker killed mid-flight', () => {
   it('finishes every accepted job exactly once after a SIGKILL and restart', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 40; i++) {
-      const { status, body } = await submitChat(gw.url, chatBody(`crash job ${i}`, { max_tokens: 20 }), { 'x-client-id': 'crash' });
+      const { status, body } = await submitChat(gw.url, chatBody(`crash job ${i}`, { max_tokens: 20 }), stack.auth('crash'));
       expect(status).toBe(202);
       ids.push(body.request_id as string);
     }

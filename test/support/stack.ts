@@ -27,6 +27,11 @@ export interface TestStack {
   namer: TopicNamer;
   pg: Pool;
   redis: Redis;
+  /**
+   * Request headers that identify `clientId` to the gateway (plus `extra`). Every test builds its
+   * requests' identity through here, so the way clients authenticate can change in one place.
+   */
+  auth(clientId: string, extra?: Record<string, string>): Record<string, string>;
   startGateway(overrides?: Record<string, string>): Promise<RunningGateway>;
   startWorker(overrides?: Record<string, string>): Promise<RunningWorker>;
   startRecorder(overrides?: Record<string, string>): Promise<RunningRecorder>;
@@ -74,6 +79,7 @@ export async function createStack(opts: { sim?: SimOptions; env?: Record<string,
     namer,
     pg,
     redis,
+    auth: (clientId, extra = {}) => ({ 'x-client-id': clientId, ...extra }),
     startGateway: async (o) => track(await bootstrapGateway(loadEnv(GatewayEnv, source(o)), logger)),
     startWorker: async (o) => track(await bootstrapWorker(loadEnv(WorkerEnv, source(o)), logger)),
     startRecorder: async (o) => track(await bootstrapRecorder(loadEnv(RecorderEnv, source(o)), logger)),
@@ -114,7 +120,7 @@ export interface SubmitResult {
   body: Record<string, unknown>;
 }
 
-export async function submitChat(baseUrl: string, body: unknown, headers: Record<string, string> = { 'x-client-id': 'test-app' }): Promise<SubmitResult> {
+export async function submitChat(baseUrl: string, body: unknown, headers: Record<string, string>): Promise<SubmitResult> {
   const res = await fetch(`${baseUrl}/api/chat`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
