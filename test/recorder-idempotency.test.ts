@@ -203,11 +203,9 @@ describe('recorder idempotency and ordering', () => {
       expect(h.view).toMatchObject({ status: 'succeeded', attempts: 2, result: t.result, started_at: t.started1.at, finished_at: t.succeeded2.at });
     });
 
-    // KNOWN BUG (reported, not fixed here): the hot-store script never replaces a terminal copy, so
-    // the corrected created_at/timings from the late job message never reach Redis, and polling
-    // (Redis first) shows created_at = started_at and queue_ms 0. `it.failing` passes while the bug
-    // exists; turn it into `it` once libs/redis/src/job-hot-store.ts accepts equal-rank terminal rows.
-    it.failing('the hot copy equals the Postgres row (created_at and timings included)', async () => {
+    // A late job message corrects created_at/timings in Postgres; the hot copy must follow, or
+    // polling (Redis first) would show created_at = started_at and queue_ms 0.
+    it('the hot copy equals the Postgres row (created_at and timings included)', async () => {
       const { pgView, h } = await terminalThenJob();
       expect(h.view).toEqual(pgView);
     });

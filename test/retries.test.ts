@@ -26,7 +26,7 @@ async function stopHarness(h: Harness | undefined): Promise<void> {
 /** Submits a chat job whose prompt carries `directive` (a unique prompt per call) and waits for its outcome. */
 async function run(h: Harness, directive: string): Promise<{ id: string; prompt: string; view: JobView }> {
   const prompt = `${directive} retry probe ${randomUUID()}`;
-  const res = await submitChat(h.gw.url, chatBody(prompt), { 'x-client-id': 'retry-tests' });
+  const res = await submitChat(h.gw.url, chatBody(prompt), h.stack.auth('retry-tests'));
   expect(res.status).toBe(202);
   const id = res.body.request_id as string;
   return { id, prompt, view: await waitTerminal(h.gw.url, id) };

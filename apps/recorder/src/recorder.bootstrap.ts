@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import type { LoggerService } from '@nestjs/common';
 import { RecorderEnv } from '@gantry/config';
 import { JobEventDto, JobMessageDto, parseMessage, POOLS, PRIORITIES, Topics } from '@gantry/contracts';
-import { createKafka, GantryKafkaServer, GantryProducer, TopicNamer } from '@gantry/kafka';
+import { createKafka, ErrorPassthroughFilter, GantryKafkaServer, GantryProducer, TopicNamer } from '@gantry/kafka';
 import { createRedis } from '@gantry/redis';
 import { RECORD_EVENTS, RECORD_SUBMITTED } from './jobs/recorder.controller';
 import { RecorderModule } from './recorder.module';
@@ -35,6 +35,7 @@ export async function bootstrapRecorder(env: RecorderEnv, logger?: LoggerService
     ],
   });
   const app = await NestFactory.createMicroservice(RecorderModule.forRoot(env, redis), { strategy: server, logger: logger ?? false });
+  app.useGlobalFilters(new ErrorPassthroughFilter());
   await app.listen();
   return {
     async close() {

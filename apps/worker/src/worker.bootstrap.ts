@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import type { LoggerService } from '@nestjs/common';
 import { WorkerEnv } from '@gantry/config';
 import { JobMessageDto, parseMessage, PRIORITIES, Topics, type Priority } from '@gantry/contracts';
-import { createKafka, GantryKafkaServer, GantryProducer, TopicNamer } from '@gantry/kafka';
+import { createKafka, ErrorPassthroughFilter, GantryKafkaServer, GantryProducer, TopicNamer } from '@gantry/kafka';
 import { RUN_JOB } from './jobs/jobs.controller';
 import { WorkerModule } from './worker.module';
 
@@ -53,6 +53,7 @@ export async function bootstrapWorker(env: WorkerEnv, logger?: LoggerService): P
     }),
     { strategy: server, logger: logger ?? false, bufferLogs: false },
   );
+  app.useGlobalFilters(new ErrorPassthroughFilter());
   await app.listen();
   return {
     server,

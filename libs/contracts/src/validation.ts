@@ -87,7 +87,7 @@ export class JobMessageDto implements JobMessage {
   @IsIn(PRIORITIES)
   priority: Priority;
 
-  @IsISO8601()
+  @IsISO8601({ strict: true })
   created_at: string;
 
   @IsObject()
@@ -106,7 +106,7 @@ export class JobEventDto implements JobEvent {
   @IsIn(JOB_EVENT_TYPES)
   type: JobEventType;
 
-  @IsISO8601()
+  @IsISO8601({ strict: true })
   at: string;
 
   @IsString()

@@ -223,12 +223,12 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
     }
     const ctx = new BatchContext([{ topic: this.options.namer.logical(batch.topic), partition: batch.partition }]);
     if (records.length > 0) {
-      const ok = await this.withRetry(() => this.invoke(route.pattern, records, ctx), 3);
-      if (!ok) {
+      const failed = await this.withRetry(() => this.invoke(route.pattern, records, ctx), 3);
+      if (failed !== null) {
         // One bad record must not block the partition: retry one by one, dead-letter what still fails.
         for (const rec of records) {
-          const single = await this.withRetry(() => this.invoke(route.pattern, [rec], ctx));
-          if (!single) await this.deadLetter(batch.topic, batch.partition, raw.get(rec)!, 'handler failed after retries');
+          const error = await this.withRetry(() => this.invoke(route.pattern, [rec], ctx));
+          if (error !== null) await this.deadLetter(batch.topic, batch.partition, raw.get(rec)!, `handler failed after retries: ${error}`);
         }
       }
     }
@@ -238,15 +238,17 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
     await heartbeat();
   }
 
-  private async withRetry(fn: () => Promise<void>, attempts = this.options.handlerRetry?.attempts ?? 5): Promise<boolean> {
+  /** Runs `fn` with backoff; resolves to null on success or the last error's text when it gave up. */
+  private async withRetry(fn: () => Promise<void>, attempts = this.options.handlerRetry?.attempts ?? 5): Promise<string | null> {
     const { baseMs = 200, maxMs = 5_000 } = this.options.handlerRetry ?? {};
     for (let attempt = 1; ; attempt++) {
       try {
         await fn();
-        return true;
+        return null;
       } catch (err) {
-        this.logger.error({ msg: 'handler failed', attempt, err: err instanceof Error ? err.stack : JSON.stringify(err) });
-        if (attempt >= attempts || this.closing) return false;
+        const text = err instanceof Error ? err.message : typeof err === 'object' && err && 'message' in err ? String(err.message) : JSON.stringify(err);
+        this.logger.error({ msg: 'handler failed', attempt, err: err instanceof Error ? err.stack : text });
+        if (attempt >= attempts || this.closing) return text || 'handler failed';
         await sleep(backoffMs(attempt, baseMs, maxMs));
       }
     }
@@ -328,12 +330,12 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
     this.running.add(entry);
     const ctx = new ScheduledContext([{ ...entry.meta, priority, enqueuedAt, signal: entry.abort.signal }]);
     void this.withRetry(() => this.invoke(entry.route.pattern, entry.value, ctx))
-      .then(async (ok) => {
-        if (!ok && !this.closing) {
-          await this.deadLetterEntry(entry, 'handler failed after retries');
-          return true;
-        }
-        return ok;
+      .then(async (error) => {
+        if (error === null) return true;
+        // Closing: leave it unfinished so it is replayed, rather than dead-lettering a healthy job.
+        if (this.closing) return false;
+        await this.deadLetterEntry(entry, `handler failed after retries: ${error}`);
+        return true;
       })
       .then(
         (done) => done && this.finish(entry.tpKey, entry.meta.offset),

@@ -3,15 +3,17 @@ import { STATUS_RANK, type JobView } from '@gantry/contracts';
 
 /**
  * The hot copy of each job in Redis, read first by polling (DESIGN.md §3). Writes keep the same
- * forward-only precedence as Postgres: a copy is replaced only by one of equal or higher rank, and
- * a terminal copy is never replaced. The value is `<rank><json>` so the script needs no JSON parse.
+ * forward-only precedence as Postgres: a copy is replaced only by one of equal or higher rank.
+ * Copies of equal rank may replace each other because every terminal copy is a Postgres row, and
+ * rows only move forward (a late submit message can still correct `created_at`). The value is
+ * `<rank><json>` so the script needs no JSON parse.
  */
 const PUT_SCRIPT = `
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local curRank = tonumber(string.sub(cur, 1, 1))
   local newRank = tonumber(ARGV[2])
-  if curRank > newRank or curRank == 2 then
+  if curRank > newRank then
     redis.call('EXPIRE', KEYS[1], ARGV[3])
     return 0
   end

@@ -173,9 +173,14 @@ describe('mergeChange', () => {
     expect(mergeChange(s1, s2).started_at).toBe('2024-01-01T00:00:01.000Z');
 
     const early = changeFromJob(job({ created_at: '2024-01-01T00:00:00.000Z' }));
-    const late = changeFromJob(job({ created_at: '2024-01-01T00:00:09.000Z' }));
-    expect(mergeChange(late, early).created_at).toBe('2024-01-01T00:00:00.000Z');
-    expect(mergeChange(early, late).created_at).toBe('2024-01-01T00:00:00.000Z');
+    // Events carry no submit time (the upsert bounds it by their times until the submit message arrives).
+    const e1 = change(started('2024-01-01T00:00:03.000Z', 1));
+    const e2 = change(started('2024-01-01T00:00:02.000Z', 1));
+    expect(mergeChange(e1, e2).created_at).toBeNull();
+    // The submit message's own time wins over any event time, whichever arrives first (clock skew).
+    const skewed = change(started('2023-12-31T23:59:59.000Z', 1));
+    expect(mergeChange(skewed, early).created_at).toBe('2024-01-01T00:00:00.000Z');
+    expect(mergeChange(early, skewed).created_at).toBe('2024-01-01T00:00:00.000Z');
     // A null on one side never wins.
     expect(mergeChange(change(succeeded()), early).created_at).toBe('2024-01-01T00:00:00.000Z');
     expect(mergeChange(s1, change(succeeded())).started_at).toBe('2024-01-01T00:00:01.000Z');

@@ -84,7 +84,7 @@ export function mergeChange(prev: JobChange, next: JobChange): JobChange {
     result: prevTerminal ? prev.result : next.result,
     error: prevTerminal ? prev.error : next.error,
     usage: prevTerminal ? prev.usage : next.usage,
-    created_at: minIso(prev.created_at, next.created_at),
+    created_at: prev.request ? prev.created_at : next.request ? next.created_at : minIso(prev.created_at, next.created_at),
     started_at: minIso(prev.started_at, next.started_at),
     finished_at: prevTerminal ? prev.finished_at : next.finished_at,
   };

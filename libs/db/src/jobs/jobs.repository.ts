@@ -73,8 +73,10 @@ const UPSERT_SQL = `
     error       = CASE WHEN j.status_rank = 2 THEN j.error ELSE EXCLUDED.error END,
     usage       = CASE WHEN j.status_rank = 2 THEN j.usage ELSE EXCLUDED.usage END,
     finished_at = CASE WHEN j.status_rank = 2 THEN j.finished_at ELSE EXCLUDED.finished_at END,
-    -- A job message read after its worker events still carries the true submit time.
-    created_at  = LEAST(j.created_at, EXCLUDED.created_at),
+    -- The submit message carries the true submit time; before it is seen, events give a bound.
+    created_at  = CASE WHEN j.request IS NOT NULL THEN j.created_at
+                       WHEN EXCLUDED.request IS NOT NULL THEN EXCLUDED.created_at
+                       ELSE LEAST(j.created_at, EXCLUDED.created_at) END,
     started_at  = LEAST(j.started_at, EXCLUDED.started_at),
     updated_at  = now()
   RETURNING ${VIEW_COLUMNS}`;
