@@ -1,10 +1,29 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { liveness, ReadinessService } from '@gantry/health';
+import type { HealthCheckResult } from '@nestjs/terminus';
+import { Public } from '../auth/auth.decorators';
 
-@Controller()
+@Controller('health')
 export class HealthController {
-  /** Liveness, no auth (reference/002). */
-  @Get('health')
+  constructor(private readonly readiness: ReadinessService) {}
+
+  /** Liveness, no auth (reference/002): the process answers. */
+  @Public()
+  @Get()
   health() {
-    return { status: 'healthy', timestamp: new Date().toISOString() };
+    return liveness();
+  }
+
+  /**
+   * Readiness: Postgres, Redis, Kafka and each pool's backend answer within 2 s. 503 with the
+   * same body (Terminus' `{status, info, error, details}`) when any is down.
+   */
+  @Public()
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+    const { ok, result } = await this.readiness.check();
+    if (!ok) void reply.status(503);
+    return result;
   }
 }

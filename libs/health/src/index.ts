@@ -1,0 +1,4 @@
+export * from './indicators';
+export * from './readiness.service';
+export * from './health.module';
+export * from './health-server';
