@@ -1,0 +1,58 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { AllowList, guardedLookup, SsrfError } from '@gantry/webhooks';
+
+export interface SendResult {
+  status?: number;
+  retryAfterMs?: number;
+  error?: string;
+  durationMs: number;
+  /** True when the failure is the SSRF guard refusing the target (never retried). */
+  forbidden?: boolean;
+}
+
+function retryAfterMs(value: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  const secs = Number(v);
+  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/**
+ * One POST with node:http: no redirect is ever followed (a 3xx is a failed attempt), the socket
+ * connects only to addresses the SSRF guard accepts (checked again at send time), and the whole
+ * exchange is bounded by `timeoutMs`.
+ */
+export function postWebhook(url: URL, body: string, headers: Record<string, string>, allow: AllowList, timeoutMs: number): Promise<SendResult> {
+  const started = Date.now();
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (r: Omit<SendResult, 'durationMs'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...r, durationMs: Date.now() - started });
+    };
+    const req = send(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'Gantry-Webhooks/1', ...headers },
+        lookup: guardedLookup(allow) as never,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => done({ status: res.statusCode, retryAfterMs: retryAfterMs(res.headers['retry-after']) }));
+        res.on('error', (err) => done({ status: res.statusCode, error: err.message }));
+      },
+    );
+    const timer = setTimeout(() => {
+      req.destroy(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    req.on('error', (err) => done({ error: err.message, forbidden: err instanceof SsrfError }));
+    req.end(body);
+  });
+}
