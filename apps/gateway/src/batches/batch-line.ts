@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { ChatRequestDto, InvalidMessageError, parseMessage, poolOfModel, type ChatRequest } from '@gantry/contracts';
+
+/** Endpoints a batch line may target; OCR takes uploads, so it is not offered in batches yet. */
+export const BATCH_ENDPOINTS = ['/v1/chat/completions'] as const;
+export type BatchEndpoint = (typeof BATCH_ENDPOINTS)[number];
+
+export interface LineError {
+  code: string;
+  message: string;
+  param: string | null;
+  line: number;
+}
+
+export type CheckedLine = { ok: true; customId: string; request: ChatRequest; hash: string } | { ok: false; customId: string | null; error: LineError };
+
+/** JSON with keys sorted at every level: equal requests hash equal whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Checks one input line `{custom_id, method, url, body}` against the batch's endpoint (no I/O). */
+export function checkLine(text: string, line: number, endpoint: BatchEndpoint): CheckedLine {
+  const fail = (code: string, message: string, param: string | null, customId: string | null = null): CheckedLine => ({
+    ok: false,
+    customId,
+    error: { code, message: `Line ${line}: ${message}`, param, line },
+  });
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return fail('invalid_json', 'not valid JSON', null);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('invalid_json', 'not a JSON object', null);
+  const v = value as Record<string, unknown>;
+  if (typeof v.custom_id !== 'string' || v.custom_id.length === 0 || v.custom_id.length > 512) {
+    return fail('missing_custom_id', 'custom_id must be a string of 1-512 characters', 'custom_id');
+  }
+  const customId = v.custom_id;
+  if (v.method !== 'POST') return fail('invalid_method', 'method must be POST', 'method', customId);
+  if (typeof v.url !== 'string' || !(BATCH_ENDPOINTS as readonly string[]).includes(v.url)) {
+    return fail('invalid_url', `url must be one of ${BATCH_ENDPOINTS.join(', ')}`, 'url', customId);
+  }
+  if (v.url !== endpoint) return fail('mismatched_endpoint', `url ${v.url} does not match the batch endpoint ${endpoint}`, 'url', customId);
+  let body: ChatRequestDto;
+  try {
+    body = parseMessage(ChatRequestDto, v.body);
+  } catch (err) {
+    if (err instanceof InvalidMessageError) return fail('invalid_body', `invalid body (${err.reasons.join('; ')})`, 'body', customId);
+    throw err;
+  }
+  if (poolOfModel(body.model) !== 'gemma') return fail('model_not_found', `model ${body.model} is not available`, 'body.model', customId);
+  const request: ChatRequest = {
+    model: body.model,
+    messages: body.messages.map((m) => ({ role: m.role, content: m.content })),
+    ...(body.max_tokens !== undefined ? { max_tokens: body.max_tokens } : {}),
+    ...(body.temperature !== undefined ? { temperature: body.temperature } : {}),
+  };
+  return { ok: true, customId, request, hash: createHash('sha256').update(canonicalJson(request)).digest('hex') };
+}
+
+/** A child job's id, derived from the batch and the line: re-publishing a line gives the same job. */
+export function childRequestId(batchId: string, line: number): string {
+  const h = createHash('sha1').update(`${batchId}:${line}`).digest('hex');
+  // RFC 4122 layout, version 5 (name-based, SHA-1).
+  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

@@ -1,0 +1,164 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Topics } from '@gantry/contracts';
+import { BatchesRepository, type BatchItem, type BatchLineError, type BatchRow } from '@gantry/db';
+import { GantryProducer } from '@gantry/kafka';
+import { ApiError, ApiErrorCode } from '../errors/api-error';
+import { JobsService } from '../jobs/jobs.service';
+import { BATCH_ENDPOINTS, checkLine, childRequestId, type BatchEndpoint } from './batch-line';
+import { newFileId } from './files.service';
+
+const LINES_PER_PAGE = 1_000;
+/** A failed batch lists its first line errors on the object; every one is in its error file. */
+const MAX_LISTED_ERRORS = 1_000;
+const WINDOW_SECONDS: Record<string, number> = { '24h': 86_400 };
+
+export interface CreateBatch {
+  input_file_id: string;
+  endpoint: string;
+  completion_window: string;
+  metadata?: Record<string, string> | null;
+  priority?: 'high' | 'normal' | 'low';
+}
+
+/** `/v1/batches`: validates the input file line by line, records the batch and hands it to the expander. */
+@Injectable()
+export class BatchesService {
+  private readonly log = new Logger(BatchesService.name);
+
+  constructor(
+    private readonly repo: BatchesRepository,
+    private readonly producer: GantryProducer,
+    private readonly jobs: JobsService,
+  ) {}
+
+  async create(body: unknown, clientId: string): Promise<BatchRow> {
+    const req = parseCreate(body);
+    const file = await this.repo.findFile(req.input_file_id, clientId);
+    if (!file) throw new ApiError(ApiErrorCode.FileNotFound, `No such File object: ${req.input_file_id}`);
+    if (file.purpose !== 'batch') throw new ApiError(ApiErrorCode.InvalidRequest, `File ${file.id} does not have purpose batch`);
+    const id = `batch_${randomBytes(16).toString('hex')}`;
+    const endpoint = req.endpoint as BatchEndpoint;
+    await this.repo.write(async (tx) => {
+      await tx.insertBatch({
+        id,
+        client_id: clientId,
+        endpoint,
+        input_file_id: file.id,
+        completion_window: req.completion_window,
+        priority: req.priority ?? 'low',
+        metadata: req.metadata ?? null,
+        expires_at: new Date(Date.now() + WINDOW_SECONDS[req.completion_window] * 1000),
+      });
+      // Only ids and hashes are kept across pages: the lines themselves stream through.
+      const customIds = new Set<string>();
+      const leaders = new Map<string, string>();
+      const errors: BatchLineError[] = [];
+      let total = 0;
+      let invalid = 0;
+      let lastLeaderLine = 0;
+      for (let after = 0; ; ) {
+        const page = await this.repo.fileLines(file.id, after, LINES_PER_PAGE);
+        if (!page.length) break;
+        after = page[page.length - 1].line_no;
+        const items: BatchItem[] = [];
+        for (const { line_no, content } of page) {
+          total++;
+          let checked = checkLine(content, line_no, endpoint);
+          if (checked.ok && customIds.has(checked.customId)) {
+            checked = { ok: false, customId: checked.customId, error: { code: 'duplicate_custom_id', message: `Line ${line_no}: custom_id ${checked.customId} is used by an earlier line`, param: 'custom_id', line: line_no } };
+          }
+          if (!checked.ok) {
+            invalid++;
+            if (errors.length < MAX_LISTED_ERRORS) errors.push(checked.error);
+            items.push({ line_no, custom_id: checked.customId, request_id: null, leader: false, body: null, error: { code: checked.error.code, message: checked.error.message, line: line_no } });
+            continue;
+          }
+          customIds.add(checked.customId);
+          const leader = leaders.get(checked.hash);
+          if (leader) {
+            // The same request as an earlier line: it runs once, and this line shares its result.
+            items.push({ line_no, custom_id: checked.customId, request_id: leader, leader: false, body: null, error: null });
+          } else {
+            const requestId = childRequestId(id, line_no);
+            leaders.set(checked.hash, requestId);
+            lastLeaderLine = line_no;
+            items.push({ line_no, custom_id: checked.customId, request_id: requestId, leader: true, body: checked.request, error: null });
+          }
+        }
+        await tx.addItems(id, items);
+      }
+      const noneValid = leaders.size === 0;
+      if (noneValid) errors.unshift({ code: 'no_valid_requests', message: `The input file has no valid request line (${invalid} invalid); see the errors by line`, param: null, line: null });
+      await tx.settleBatch(id, { total, invalid, uniqueRequests: leaders.size, lastLeaderLine, errors: noneValid ? errors : null });
+    });
+    const batch = (await this.repo.findBatch(id))!;
+    if (batch.status === 'finalizing') {
+      // Nothing to run: the error file is written now (the recorder's sweep would also do it).
+      await this.repo.assemble(batch, { outputFileId: newFileId(), errorFileId: newFileId() });
+      return (await this.repo.findBatch(id))!;
+    }
+    try {
+      await this.producer.publish(Topics.batches, id, { schema: 1, batch_id: id, client_id: clientId }, { 'x-batch-id': id });
+    } catch (err) {
+      // Not handed over: the batch would never run, so it is not kept.
+      await this.repo.deleteBatch(id);
+      this.log.error({ msg: 'could not queue batch', batch_id: id, err: String(err) });
+      throw new ApiError(ApiErrorCode.QueueUnavailable, 'Queue is unavailable, please try again later', undefined, { 'retry-after': '5' });
+    }
+    return batch;
+  }
+
+  async get(id: string, clientId: string | undefined): Promise<BatchRow> {
+    const batch = await this.repo.findBatch(id, clientId);
+    if (!batch) throw new ApiError(ApiErrorCode.BatchNotFound, `No such Batch object: ${id}`);
+    return batch;
+  }
+
+  async list(clientId: string | undefined, after: string | undefined, limit: number): Promise<{ rows: BatchRow[]; hasMore: boolean }> {
+    const rows = await this.repo.listBatches(clientId, after, limit + 1);
+    return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+  }
+
+  /**
+   * Stops the batch: no more children are published, queued ones are cancelled (running ones
+   * finish); the recorder ends it `cancelled` with the results it has.
+   */
+  async cancel(id: string, clientId: string | undefined): Promise<BatchRow> {
+    const marked = await this.repo.markCancelling(id, clientId);
+    if (!marked) {
+      const batch = await this.get(id, clientId);
+      if (batch.status === 'cancelling' || batch.status === 'cancelled') return batch;
+      throw new ApiError(ApiErrorCode.BatchNotCancellable, `Batch ${id} already ended (${batch.status})`);
+    }
+    for (const requestId of await this.repo.unfinishedChildren(id)) {
+      // A child that finished or was never recorded meanwhile is simply not cancelled.
+      await this.jobs.cancel(requestId, undefined).catch(() => undefined);
+    }
+    return (await this.repo.findBatch(id))!;
+  }
+}
+
+function parseCreate(body: unknown): CreateBatch {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(ApiErrorCode.InvalidRequest, 'Request body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  if (typeof b.input_file_id !== 'string' || !b.input_file_id) throw new ApiError(ApiErrorCode.InvalidRequest, 'input_file_id is required');
+  if (typeof b.endpoint !== 'string' || !(BATCH_ENDPOINTS as readonly string[]).includes(b.endpoint)) {
+    throw new ApiError(ApiErrorCode.InvalidEndpoint, `endpoint must be one of ${BATCH_ENDPOINTS.join(', ')}`);
+  }
+  if (typeof b.completion_window !== 'string' || !(b.completion_window in WINDOW_SECONDS)) throw new ApiError(ApiErrorCode.InvalidRequest, 'completion_window must be 24h');
+  if (b.metadata !== undefined && b.metadata !== null) {
+    const m = b.metadata;
+    if (typeof m !== 'object' || Array.isArray(m) || Object.keys(m).length > 16 || Object.entries(m).some(([k, v]) => k.length > 64 || typeof v !== 'string' || v.length > 512)) {
+      throw new ApiError(ApiErrorCode.InvalidRequest, 'metadata must be at most 16 string pairs (keys up to 64, values up to 512 characters)');
+    }
+  }
+  if (b.priority !== undefined && !['high', 'normal', 'low'].includes(b.priority as string)) throw new ApiError(ApiErrorCode.InvalidPriority, 'priority must be low, normal or high');
+  return {
+    input_file_id: b.input_file_id,
+    endpoint: b.endpoint,
+    completion_window: b.completion_window,
+    metadata: (b.metadata as Record<string, string> | null | undefined) ?? null,
+    priority: b.priority as CreateBatch['priority'],
+  };
+}

@@ -1,0 +1,110 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
+import type { Multipart } from '@fastify/multipart';
+import { BatchesRepository, type FileRow } from '@gantry/db';
+import { ApiError, ApiErrorCode } from '../errors/api-error';
+import { jsonlLines, type JsonlLimits } from './jsonl-lines';
+
+export const BATCH_LIMITS = Symbol('BATCH_LIMITS');
+const LINES_PER_INSERT = 500;
+const LINES_PER_READ = 1_000;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+export function newFileId(): string {
+  return `file-${[...randomBytes(24)].map((b) => ALPHABET[b % ALPHABET.length]).join('')}`;
+}
+
+/** `/v1/files`: JSONL uploads streamed into Postgres line by line, and read back the same way. */
+@Injectable()
+export class FilesService {
+  constructor(
+    private readonly repo: BatchesRepository,
+    @Inject(BATCH_LIMITS) private readonly limits: JsonlLimits,
+  ) {}
+
+  /**
+   * Streams the multipart `file` into a new file row (one transaction: a rejected upload leaves
+   * nothing). `purpose` must be `batch` and may come before or after the file.
+   */
+  async upload(req: FastifyRequest, clientId: string): Promise<FileRow> {
+    if (!req.isMultipart()) throw new ApiError(ApiErrorCode.UnsupportedMediaType, 'Upload the file as multipart/form-data (fields file and purpose)');
+    const id = newFileId();
+    await this.repo.write(async (tx) => {
+      let purpose: string | undefined;
+      let sawFile = false;
+      const stats = { bytes: 0, lines: 0 };
+      try {
+        for await (const part of req.parts({ limits: { fileSize: this.limits.maxBytes + 1, files: 1 } }) as AsyncIterable<Multipart>) {
+          if (part.type !== 'file') {
+            if (part.fieldname === 'purpose') purpose = String(part.value);
+            continue;
+          }
+          if (part.fieldname !== 'file' || sawFile) {
+            part.file.resume();
+            throw new ApiError(ApiErrorCode.InvalidRequest, 'Send exactly one file, in the field named file');
+          }
+          sawFile = true;
+          await tx.insertFile({ id, client_id: clientId, filename: (part.filename || 'upload.jsonl').slice(0, 255) });
+          let batch: string[] = [];
+          let first = 0;
+          for await (const line of jsonlLines(part.file, this.limits, stats)) {
+            if (!batch.length) first = line.lineNo;
+            // Line numbers are kept as sent; consecutive runs are written together.
+            if (batch.length && first + batch.length !== line.lineNo) {
+              await tx.addLines(id, first, batch);
+              batch = [];
+              first = line.lineNo;
+            }
+            batch.push(line.text);
+            if (batch.length >= LINES_PER_INSERT) {
+              await tx.addLines(id, first, batch);
+              batch = [];
+            }
+          }
+          await tx.addLines(id, first, batch);
+        }
+      } catch (err) {
+        if (err instanceof ApiError) throw err;
+        const code = (err as { code?: string }).code;
+        if (code === 'FST_REQ_FILE_TOO_LARGE') throw new ApiError(ApiErrorCode.FileTooLarge, `The file is larger than ${this.limits.maxBytes} bytes`);
+        if (code === 'FST_FILES_LIMIT') throw new ApiError(ApiErrorCode.InvalidRequest, 'Send exactly one file, in the field named file');
+        if (code?.startsWith('FST_')) throw new ApiError(ApiErrorCode.InvalidRequest, 'The multipart body is malformed');
+        throw err;
+      }
+      if (!sawFile) throw new ApiError(ApiErrorCode.MissingFile, 'Send the JSONL file in a multipart field named file');
+      if (purpose !== 'batch') throw new ApiError(ApiErrorCode.InvalidPurpose, 'purpose must be batch');
+      if (stats.lines === 0) throw new ApiError(ApiErrorCode.EmptyFile, 'The file has no lines');
+      await tx.finishFile(id, purpose, stats.bytes, stats.lines);
+    });
+    return (await this.repo.findFile(id))!;
+  }
+
+  async get(id: string, clientId: string | undefined): Promise<FileRow> {
+    const file = await this.repo.findFile(id, clientId);
+    if (!file) throw new ApiError(ApiErrorCode.FileNotFound, `No such File object: ${id}`);
+    return file;
+  }
+
+  /** The file's lines as a stream, read page by page. */
+  async content(id: string, clientId: string | undefined): Promise<Readable> {
+    await this.get(id, clientId);
+    const repo = this.repo;
+    return Readable.from(
+      (async function* () {
+        for (let after = 0; ; ) {
+          const page = await repo.fileLines(id, after, LINES_PER_READ);
+          if (!page.length) return;
+          yield page.map((l) => `${l.content}\n`).join('');
+          after = page[page.length - 1].line_no;
+        }
+      })(),
+    );
+  }
+
+  async delete(id: string, clientId: string | undefined): Promise<{ id: string; object: 'file'; deleted: true }> {
+    if (!(await this.repo.deleteFile(id, clientId))) throw new ApiError(ApiErrorCode.FileNotFound, `No such File object: ${id}`);
+    return { id, object: 'file', deleted: true };
+  }
+}

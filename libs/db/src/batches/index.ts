@@ -1,0 +1,2 @@
+export * from './batches.repository';
+export * from './batches.module';

@@ -1,0 +1,109 @@
+import OpenAI, { toFile } from 'openai';
+import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
+import { createStack, waitFor, type TestStack } from './support/stack';
+
+interface OutputLine {
+  custom_id: string;
+  response: { status_code: number; request_id: string } | null;
+  error: { code: string } | null;
+}
+
+const chatLine = (customId: string, content: string) =>
+  JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: { model: 'gemma-3-4b-it', messages: [{ role: 'user', content }], max_tokens: 8 } });
+const parseJsonl = (text: string): OutputLine[] =>
+  text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as OutputLine);
+
+/** Expansion restarts, cancel and expiry: every line ends answered exactly once, in one of the two files. */
+describe('batch lifecycle', () => {
+  let stack: TestStack;
+  let gw: RunningGateway;
+  let openai: OpenAI;
+
+  beforeAll(async () => {
+    stack = await createStack({ env: { KAFKA_SESSION_TIMEOUT_MS: '6000', BATCH_SWEEP_INTERVAL_MS: '200' } });
+    gw = await stack.startGateway();
+    // One slot: a hanging line holds it, and the lines behind it stay queued.
+    await stack.startWorker({ WORKER_MAX_CONCURRENT: '1' });
+    openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: stack.auth('life').authorization.replace(/^Bearer /, ''), maxRetries: 0 });
+  });
+  afterAll(() => stack?.stop());
+
+  async function submit(lines: string[]) {
+    const file = await openai.files.create({ file: await toFile(Buffer.from(lines.join('\n')), 'in.jsonl'), purpose: 'batch' });
+    return openai.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+  }
+  const finished = (id: string, status: string) =>
+    waitFor(async () => {
+      const b = await openai.batches.retrieve(id);
+      return b.status === status && b;
+    }, `batch ${status}`, 60_000, 200);
+  const read = async (fileId: string | null | undefined) => (fileId ? parseJsonl(await (await openai.files.content(fileId)).text()) : []);
+  const batchRow = async (id: string) => (await stack.pg.query('SELECT expanded_through, last_leader_line FROM batches WHERE id = $1', [id])).rows[0] as { expanded_through: number; last_leader_line: number };
+
+  it('resumes expansion after the expander stops mid-batch, without duplicating or skipping a line', async () => {
+    const first = await stack.startRecorder({ BATCH_EXPAND_CHUNK: '5', BATCH_EXPAND_RATE: '20' });
+    const lines = Array.from({ length: 60 }, (_, i) => chatLine(`r-${i}`, `resume line ${i}`));
+    const batch = await submit(lines);
+    await waitFor(async () => (await batchRow(batch.id)).expanded_through >= 10, 'expansion started');
+    await first.close();
+    const stopped = await batchRow(batch.id);
+    expect(stopped.expanded_through).toBeLessThan(stopped.last_leader_line);
+
+    await stack.startRecorder({ BATCH_EXPAND_CHUNK: '5', BATCH_EXPAND_RATE: '200' });
+    const done = await finished(batch.id, 'completed');
+    expect(done.request_counts).toEqual({ total: 60, completed: 60, failed: 0 });
+    const output = await read(done.output_file_id);
+    expect(output.map((l) => l.custom_id).sort()).toEqual(lines.map((_, i) => `r-${i}`).sort());
+    // One child job per line, each run once by the backend.
+    const jobs = await stack.pg.query(`SELECT count(*)::int AS n FROM jobs WHERE request->'messages'->0->>'content' LIKE 'resume line %'`);
+    expect(jobs.rows[0].n).toBe(60);
+    const runs = stack.sim.stats().requests.filter((r) => JSON.stringify(r).includes('resume line '));
+    expect(runs).toHaveLength(60);
+  });
+
+  it('cancel stops queued children and keeps finished results', async () => {
+    const lines = [...Array.from({ length: 4 }, (_, i) => chatLine(`c-${i}`, `cancel early ${i}`)), chatLine('c-hang', 'hold the slot [[sim:hang]]'), ...Array.from({ length: 10 }, (_, i) => chatLine(`c-late-${i}`, `cancel late ${i}`))];
+    const batch = await submit(lines);
+    // The hanging line holds the only slot: whatever is not finished now is queued behind it.
+    await waitFor(async () => (await stack.pg.query(`SELECT 1 FROM jobs WHERE status = 'running' AND request->'messages'->0->>'content' LIKE 'hold the slot%'`)).rowCount, 'hang running');
+    await waitFor(async () => (await batchRow(batch.id)).expanded_through === 15, 'fully expanded');
+    const cancelling = await openai.batches.cancel(batch.id);
+    expect(['cancelling', 'cancelled']).toContain(cancelling.status);
+    const done = await finished(batch.id, 'cancelled');
+    expect(done.cancelled_at).toEqual(expect.any(Number));
+    const output = await read(done.output_file_id);
+    const errors = await read(done.error_file_id);
+    // Every line is in exactly one of the two files.
+    expect([...output, ...errors].map((l) => l.custom_id).sort()).toEqual(['c-hang', ...Array.from({ length: 4 }, (_, i) => `c-${i}`), ...Array.from({ length: 10 }, (_, i) => `c-late-${i}`)].sort());
+    expect(errors.map((e) => e.custom_id)).toContain('c-hang');
+    expect(errors.every((e) => e.error?.code === 'batch_cancelled' && e.response === null)).toBe(true);
+    expect(done.request_counts).toEqual({ total: 15, completed: output.length, failed: errors.length });
+    // Finished results are kept; the cancelled queued children never reached the backend.
+    const sent = stack.sim.stats().requests.map((r) => JSON.stringify(r));
+    const prompt = (customId: string) => lines.map((l) => JSON.parse(l) as { custom_id: string; body: { messages: Array<{ content: string }> } }).find((l) => l.custom_id === customId)!.body.messages[0].content;
+    for (const l of output) expect(sent.filter((r) => r.includes(`"${prompt(l.custom_id)}"`))).toHaveLength(1);
+    for (const e of errors.filter((x) => x.custom_id !== 'c-hang')) expect(sent.filter((r) => r.includes(`"${prompt(e.custom_id)}"`))).toHaveLength(0);
+    await expect(openai.batches.cancel(batch.id)).resolves.toMatchObject({ status: 'cancelled' });
+  });
+
+  it('ends a batch past its completion window as expired, with partial output and batch_expired errors', async () => {
+    const lines = [chatLine('e-0', 'expire early 0'), chatLine('e-1', 'expire early 1'), chatLine('e-hang', 'expire hold [[sim:hang]]'), chatLine('e-late', 'expire late')];
+    const batch = await submit(lines);
+    await waitFor(async () => (await stack.pg.query(`SELECT 1 FROM jobs WHERE status = 'running' AND request->'messages'->0->>'content' LIKE 'expire hold%'`)).rowCount, 'hang running');
+    // The window passes (the clock is moved in the row, not waited for).
+    await stack.pg.query('UPDATE batches SET expires_at = now() WHERE id = $1', [batch.id]);
+    const done = await finished(batch.id, 'expired');
+    expect(done.expired_at).toEqual(expect.any(Number));
+    const output = await read(done.output_file_id);
+    const errors = await read(done.error_file_id);
+    // Each line once: what finished in time is kept, the rest (at least the hanging one) expired.
+    expect([...output, ...errors].map((l) => l.custom_id).sort()).toEqual(['e-0', 'e-1', 'e-hang', 'e-late']);
+    expect(errors.map((e) => e.custom_id)).toContain('e-hang');
+    expect(output.every((l) => l.response?.status_code === 200)).toBe(true);
+    expect(errors.every((e) => e.error?.code === 'batch_expired' && e.response === null)).toBe(true);
+    expect(done.request_counts).toEqual({ total: 4, completed: output.length, failed: errors.length });
+  });
+});
