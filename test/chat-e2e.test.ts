@@ -75,11 +75,12 @@ describe('chat job end to end', () => {
 
   describe('bad input gets a 4xx JSON error with a stable code and queues nothing', () => {
     const cases: Array<[string, () => Promise<{ status: number; body: Record<string, unknown> }>, number, string]> = [
-      ['missing X-Client-ID', () => submitChat(gw.url, chatBody('x'), {}), 400, 'missing_client_id'],
+      // A client's credential names its client; an admin acting for a client must say which.
+      ['missing X-Client-ID (admin)', () => submitChat(gw.url, chatBody('x'), stack.adminAuth()), 400, 'missing_client_id'],
       ['malformed X-Client-ID', () => submitChat(gw.url, chatBody('x'), stack.auth('bad id with spaces')), 400, 'invalid_client_id'],
       ['bad priority', () => submitChat(gw.url, chatBody('x'), stack.auth('a', { 'x-priority': 'urgent' })), 400, 'invalid_priority'],
       ['invalid JSON', () => submitChat(gw.url, '{"model": "gemma-3-4b-it", "messages": [', stack.auth('a')), 400, 'invalid_json'],
-      ['empty body', () => submitChat(gw.url, '', stack.auth('a')), 400, 'invalid_json'],
+      ['empty body', () => submitChat(gw.url, '', stack.auth('a')), 400, 'invalid_request'],
       ['JSON array body', () => submitChat(gw.url, '[]', stack.auth('a')), 400, 'invalid_request'],
       ['empty messages', () => submitChat(gw.url, chatBody('x', { messages: [] }), stack.auth('a')), 400, 'invalid_request'],
       ['bad role', () => submitChat(gw.url, chatBody('x', { messages: [{ role: 'robot', content: 'x' }] }), stack.auth('a')), 400, 'invalid_request'],

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { loadEnv, RecorderEnv } from '@gantry/config';
 import { Topics, type JobEvent, type JobEventType, type JobMessage, type JobView } from '@gantry/contracts';
 import { JobsRepository } from '@gantry/db';
-import type { ConsumedMessage } from '@gantry/kafka';
+import { createKafka, GantryProducer, TopicNamer, type ConsumedMessage } from '@gantry/kafka';
 import { createRedis } from '@gantry/redis';
 import type { Redis } from 'ioredis';
 import { RecorderService } from '../apps/recorder/src/jobs/recorder.service';
@@ -20,6 +20,7 @@ describe('recorder idempotency and ordering', () => {
   let stack: TestStack;
   let app: INestApplicationContext;
   let redis: Redis;
+  let producer: GantryProducer;
   let recorder: RecorderService;
   let repo: JobsRepository;
   let offset = 0;
@@ -28,12 +29,16 @@ describe('recorder idempotency and ordering', () => {
     stack = await createStack();
     const env = loadEnv(RecorderEnv, { ...process.env, ...stack.env });
     redis = createRedis(env);
-    app = await NestFactory.createApplicationContext(RecorderModule.forRoot(env, redis), { logger: false });
+    // Webhook deliveries go to Kafka; these jobs have none, but the module needs its producer.
+    producer = new GantryProducer(createKafka(env, 'idempotency-test'), new TopicNamer(env.KAFKA_TOPIC_PREFIX));
+    await producer.connect();
+    app = await NestFactory.createApplicationContext(RecorderModule.forRoot(env, redis, producer), { logger: false });
     recorder = app.get(RecorderService);
     repo = app.get(JobsRepository);
   });
   afterAll(async () => {
     await app?.close();
+    await producer?.disconnect();
     redis?.disconnect();
     await stack?.stop();
   });
@@ -140,6 +145,8 @@ describe('recorder idempotency and ordering', () => {
       created_at: expect.any(String),
       started_at: expect.any(String),
       finished_at: expect.any(String),
+      webhook: null,
+      webhook_events: null,
     });
     const view = (await repo.findView(id))!;
     expect(view.created_at).toBe(t.job.created_at);

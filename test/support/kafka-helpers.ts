@@ -73,6 +73,8 @@ export interface Collected<T> {
   key: string | null;
   raw: string | null;
   value: T | undefined;
+  /** Message headers, decoded as UTF-8. */
+  headers: Record<string, string>;
 }
 
 /**
@@ -98,7 +100,9 @@ export class TopicReader<T = unknown> {
         } catch {
           value = undefined;
         }
-        reader.records.push({ topic: stack.namer.logical(topic), partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, raw, value });
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
+        reader.records.push({ topic: stack.namer.logical(topic), partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, raw, value, headers });
       },
     });
     return reader;

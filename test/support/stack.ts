@@ -1,15 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import Redis from 'ioredis';
 import { Logger } from '@nestjs/common';
-import { GatewayEnv, loadEnv, RecorderEnv, WorkerEnv } from '@gantry/config';
+import { GatewayEnv, loadEnv, RecorderEnv, WorkerEnv, WebhooksEnv } from '@gantry/config';
 import { JsonLogger } from '@gantry/common';
 import { migrate } from '@gantry/db';
 import { createKafka, ensureTopics, TopicNamer } from '@gantry/kafka';
 import type { JobView } from '@gantry/contracts';
+import { signAccessToken } from '../../apps/gateway/src/auth/jwt';
 import { bootstrapGateway, type RunningGateway } from '../../apps/gateway/src/gateway.bootstrap';
 import { bootstrapRecorder, type RunningRecorder } from '../../apps/recorder/src/recorder.bootstrap';
+import { bootstrapWebhooks, type RunningWebhooks } from '../../apps/webhooks/src/webhooks.bootstrap';
 import { startSimulator, type SimOptions, type Simulator } from '../../apps/vllm-sim/src/simulator';
 import { bootstrapWorker, type RunningWorker } from '../../apps/worker/src/worker.bootstrap';
 
@@ -32,9 +34,14 @@ export interface TestStack {
    * requests' identity through here, so the way clients authenticate can change in one place.
    */
   auth(clientId: string, extra?: Record<string, string>): Record<string, string>;
+  /** Headers of an admin (no X-Client-ID: add one with `extra` to act for a client). */
+  adminAuth(extra?: Record<string, string>): Record<string, string>;
+  /** A signed access token with this stack's secret (role client unless said; `expiresIn` may be negative). */
+  accessToken(opts: { clientId?: string; role?: 'admin' | 'client'; sub?: string; sessionId?: string; expiresIn?: number }): string;
   startGateway(overrides?: Record<string, string>): Promise<RunningGateway>;
   startWorker(overrides?: Record<string, string>): Promise<RunningWorker>;
   startRecorder(overrides?: Record<string, string>): Promise<RunningRecorder>;
+  startWebhooks(overrides?: Record<string, string>): Promise<RunningWebhooks>;
   /** Everything started through this stack (gateway, worker, recorder, sim), then the data. */
   stop(): Promise<void>;
 }
@@ -57,6 +64,17 @@ export async function createStack(opts: { sim?: SimOptions; env?: Record<string,
     HOST: '127.0.0.1',
     WORKER_RETRY_BASE_MS: '50',
     WORKER_RETRY_MAX_MS: '500',
+    // Several stacks share one machine: a worker or recorder serves its own health port only when a test asks.
+    HEALTH_PORT: '0',
+    // Auth (issue 6): a per-stack signing secret, so the harness can mint access tokens itself.
+    GANTRY_JWT_SECRET: randomBytes(32).toString('hex'),
+    // Suites that are not about quotas submit bursts; the rate-limit tests set their own limits.
+    RATE_LIMIT_REQUESTS_PER_MINUTE: '1000000',
+    RATE_LIMIT_BURST: '100000',
+    RATE_LIMIT_TOKENS_PER_MINUTE: '1000000000',
+    RATE_LIMIT_MAX_CONCURRENT_JOBS: '0',
+    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+    AUTH_RATE_LIMIT_BURST: '100000',
     ...opts.env,
   };
   const source = (overrides: Record<string, string> = {}) => ({ ...process.env, ...env, ...overrides });
@@ -67,6 +85,16 @@ export async function createStack(opts: { sim?: SimOptions; env?: Record<string,
   await ensureTopics(kafka, namer, base.KAFKA_JOB_PARTITIONS);
   const pg = new Pool({ connectionString: base.DATABASE_URL, max: 2, options: `-c search_path=${base.DATABASE_SCHEMA}` });
   const redis = new Redis(base.REDIS_URL, { keyPrefix: base.REDIS_PREFIX });
+
+  const accessToken: TestStack['accessToken'] = ({ clientId, role = 'client', sub, sessionId, expiresIn = 3600 }) => {
+    const iat = Math.floor(Date.now() / 1000);
+    return signAccessToken(
+      { iss: 'gantry', typ: 'access', sub: sub ?? `test-user:${clientId ?? 'admin'}`, role, ...(clientId ? { cid: clientId } : {}), ...(sessionId ? { sid: sessionId } : {}), iat, exp: iat + expiresIn },
+      env.GANTRY_JWT_SECRET,
+    );
+  };
+  const adminSub = randomUUID();
+  const adminAuth = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${accessToken({ role: 'admin', sub: adminSub })}`, ...extra });
 
   const running: Array<{ close(): Promise<void> }> = [];
   const track = <T extends { close(): Promise<void> }>(x: T) => (running.push(x), x);
@@ -79,10 +107,17 @@ export async function createStack(opts: { sim?: SimOptions; env?: Record<string,
     namer,
     pg,
     redis,
-    auth: (clientId, extra = {}) => ({ 'x-client-id': clientId, ...extra }),
-    startGateway: async (o) => track(await bootstrapGateway(loadEnv(GatewayEnv, source(o)), logger)),
+    auth: (clientId, extra = {}) => ({ authorization: `Bearer ${accessToken({ clientId })}`, 'x-client-id': clientId, ...extra }),
+    adminAuth,
+    accessToken,
+    startGateway: async (o) => {
+      const gw = track(await bootstrapGateway(loadEnv(GatewayEnv, source(o)), logger));
+      pollIdentity.set(gw.url, () => adminAuth());
+      return gw;
+    },
     startWorker: async (o) => track(await bootstrapWorker(loadEnv(WorkerEnv, source(o)), logger)),
     startRecorder: async (o) => track(await bootstrapRecorder(loadEnv(RecorderEnv, source(o)), logger)),
+    startWebhooks: async (o) => track(await bootstrapWebhooks(loadEnv(WebhooksEnv, source(o)), logger)),
     async stop() {
       for (const r of running.reverse()) await r.close().catch(() => undefined);
       await sim.close();
@@ -133,16 +168,19 @@ export function chatBody(content: string, extra: Record<string, unknown> = {}) {
   return { model: 'gemma-3-4b-it', messages: [{ role: 'user', content }], max_tokens: 16, ...extra };
 }
 
-export async function getJob(baseUrl: string, id: string, headers: Record<string, string> = {}): Promise<{ status: number; body: JobView & Record<string, unknown> }> {
-  const res = await fetch(`${baseUrl}/api/jobs/${id}`, { headers });
+/** Identity polling helpers use when given no headers: the admin of the stack that started the gateway. */
+const pollIdentity = new Map<string, () => Record<string, string>>();
+
+export async function getJob(baseUrl: string, id: string, headers?: Record<string, string>): Promise<{ status: number; body: JobView & Record<string, unknown> }> {
+  const res = await fetch(`${baseUrl}/api/jobs/${id}`, { headers: headers ?? pollIdentity.get(baseUrl)?.() ?? {} });
   return { status: res.status, body: (await res.json()) as JobView & Record<string, unknown> };
 }
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired']);
 
-export function waitTerminal(baseUrl: string, id: string, timeoutMs = 30_000): Promise<JobView> {
+export function waitTerminal(baseUrl: string, id: string, timeoutMs = 30_000, headers?: Record<string, string>): Promise<JobView> {
   return waitFor(async () => {
-    const { body } = await getJob(baseUrl, id);
+    const { body } = await getJob(baseUrl, id, headers);
     return TERMINAL.has(body.status) ? body : null;
   }, `job ${id} to finish`, timeoutMs);
 }

@@ -1,23 +1,13 @@
-import { Logger } from '@nestjs/common';
-import { JsonLogger } from '@gantry/common';
+import { runProcess } from '@gantry/common';
 import { GatewayEnv, loadEnv } from '@gantry/config';
 import { bootstrapGateway } from './gateway.bootstrap';
 
-async function main(): Promise<void> {
-  const env = loadEnv(GatewayEnv);
-  const logger = new JsonLogger(env.LOG_LEVEL, { app: 'gateway' });
-  Logger.overrideLogger(logger);
-  const gateway = await bootstrapGateway(env, logger);
-  logger.log({ msg: 'gateway listening', url: gateway.url });
-  const stop = async () => {
-    await gateway.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`gateway failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
+const env = loadEnv(GatewayEnv);
+runProcess('gateway', env.LOG_LEVEL, async (logger) => {
+  const running = await bootstrapGateway(env, logger);
+  if (running.firstAdmin) {
+    // Printed once to stdout, never logged: the generated password of the first admin (development).
+    process.stdout.write(`First admin created with a generated password, shown only this once: username ${running.firstAdmin.username} password ${running.firstAdmin.password}\n`);
+  }
+  return { running, started: { url: running.url } };
 });

@@ -1,13 +1,17 @@
 import { NestFactory } from '@nestjs/core';
 import type { LoggerService } from '@nestjs/common';
 import { RecorderEnv } from '@gantry/config';
-import { JobEventDto, JobMessageDto, parseMessage, POOLS, PRIORITIES, Topics } from '@gantry/contracts';
+import { DeadLetterDto, JobEventDto, JobMessageDto, parseMessage, POOLS, PRIORITIES, Topics } from '@gantry/contracts';
 import { createKafka, ErrorPassthroughFilter, GantryKafkaServer, GantryProducer, TopicNamer } from '@gantry/kafka';
 import { createRedis } from '@gantry/redis';
+import { RECORD_DEAD_LETTERS } from './dead-letters/dead-letters.controller';
 import { RECORD_EVENTS, RECORD_SUBMITTED } from './jobs/recorder.controller';
+import { startRecorderObservability } from './observability/recorder-observability';
 import { RecorderModule } from './recorder.module';
 
 export interface RunningRecorder {
+  /** The recorder's `/health`, `/health/ready`, `/metrics` server (HEALTH_PORT); null when off. */
+  healthUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -32,14 +36,27 @@ export async function bootstrapRecorder(env: RecorderEnv, logger?: LoggerService
         validate: (v) => parseMessage(JobMessageDto, v),
       },
       { pattern: RECORD_EVENTS, topics: [Topics.jobEvents], validate: (v) => parseMessage(JobEventDto, v) },
+      { pattern: RECORD_DEAD_LETTERS, topics: [Topics.dlq], validate: (v) => parseMessage(DeadLetterDto, v) },
     ],
   });
-  const app = await NestFactory.createMicroservice(RecorderModule.forRoot(env, redis), { strategy: server, logger: logger ?? false });
+  const app = await NestFactory.createMicroservice(RecorderModule.forRoot(env, redis, producer), { strategy: server, logger: logger ?? false });
   app.useGlobalFilters(new ErrorPassthroughFilter());
   await app.listen();
+  const observability = await startRecorderObservability({
+    env,
+    app,
+    redis,
+    kafka,
+    namer,
+    group: 'gantry.recorder',
+    topics: [...POOLS.flatMap((pool) => PRIORITIES.map((p) => Topics.jobs(pool, p))), Topics.jobEvents, Topics.dlq],
+    logger,
+  });
   return {
+    healthUrl: observability.healthUrl,
     async close() {
       await app.close();
+      await observability.close();
       await producer.disconnect();
       redis.disconnect();
     },

@@ -21,6 +21,7 @@ const FLAGS: Record<string, FlagSpec> = {
   '--fail-rate': { key: 'failRate', env: 'SIM_FAIL_RATE', kind: 'number' },
   '--fail-mode': { key: 'failMode', env: 'SIM_FAIL_MODE', kind: 'failMode' },
   '--max-model-len': { key: 'maxModelLen', env: 'SIM_MAX_MODEL_LEN', kind: 'int' },
+  '--vision-token-ms': { key: 'visionTokenMs', env: 'SIM_VISION_TOKEN_MS', kind: 'number' },
 };
 const MODEL_FLAGS = new Set(['--model', '--served-model-name']);
 const MODELS_ENV = 'SIM_MODELS'; // comma-separated
@@ -40,6 +41,7 @@ export const USAGE = `Usage: node dist/apps/vllm-sim/src/main.js [options]
   --fail-rate <0..1>                injected failure probability (default 0)       env SIM_FAIL_RATE
   --fail-mode <mode>                rate_limit | server_error | hang               env SIM_FAIL_MODE
   --max-model-len <n>               context window (default 8192)                  env SIM_MAX_MODEL_LEN
+  --vision-token-ms <ms>            OCR prefill per vision token (default 0)       env SIM_VISION_TOKEN_MS
   -h, --help                        show this help
 `;
 

@@ -28,6 +28,10 @@ export interface ChatRequest {
   /** Hash of (request seed, messages); the simulator mixes in its seed and the model. */
   contentHash: number;
   directives: SimDirectives | undefined;
+  /** `image_url` URLs, in order (DeepSeek-OCR requests carry one). */
+  images: string[];
+  /** The text parts of the last message, joined: the OCR prompt. */
+  promptText: string;
 }
 
 export type ParseResult = { ok: true; req: ChatRequest } | { ok: false; message: string };
@@ -104,6 +108,18 @@ export function parseChatRequest(body: unknown): ParseResult {
     if (temperature < 0) return fail(`temperature must be non-negative, got ${temperature}.`);
   }
 
+  // vLLM's extras: `skip_special_tokens` and `vllm_xargs` (custom logits-processor arguments).
+  const skip = body.skip_special_tokens;
+  if (skip !== undefined && skip !== null && typeof skip !== 'boolean') return fail('skip_special_tokens: Input should be a valid boolean');
+  const xargs = body.vllm_xargs;
+  if (xargs !== undefined && xargs !== null) {
+    if (!isObject(xargs)) return fail('vllm_xargs: Input should be a valid dictionary');
+    const scalar = (v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+    for (const [k, v] of Object.entries(xargs)) {
+      if (!scalar(v) && !(Array.isArray(v) && v.every(scalar))) return fail(`vllm_xargs.${k}: Input should be a string, number or list of them`);
+    }
+  }
+
   const stream = body.stream;
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
     return fail('stream: Input should be a valid boolean');
@@ -130,6 +146,8 @@ export function parseChatRequest(body: unknown): ParseResult {
   let chars = 0;
   let media = 0;
   let directives: SimDirectives | undefined;
+  const images: string[] = [];
+  let promptText = '';
 
   for (let i = 0; i < messages.length; i++) {
     const msg: unknown = messages[i];
@@ -138,9 +156,11 @@ export function parseChatRequest(body: unknown): ParseResult {
     if (typeof role !== 'string') return fail(`messages[${i}].role: Field required`);
     h = fnvInt(fnv1a(role, h), 0x1e);
     const content = msg.content;
+    const last = i === messages.length - 1;
     if (typeof content === 'string') {
       chars += content.length;
       h = fnv1a(content, h);
+      if (last) promptText = content;
       if (content.indexOf(DIRECTIVE_MARK) !== -1) directives = scanDirectives(content, directives);
     } else if (Array.isArray(content)) {
       for (let j = 0; j < content.length; j++) {
@@ -155,12 +175,14 @@ export function parseChatRequest(body: unknown): ParseResult {
           if (typeof text !== 'string') return fail(`messages[${i}].content[${j}].text: Field required`);
           chars += text.length;
           h = fnv1a(text, h);
+          if (last) promptText += promptText ? `\n${text}` : text;
           if (text.indexOf(DIRECTIVE_MARK) !== -1) directives = scanDirectives(text, directives);
         } else if (type === 'image_url') {
           const iu = part.image_url;
           const url = isObject(iu) ? iu.url : undefined;
           if (typeof url !== 'string') return fail(`messages[${i}].content[${j}].image_url.url: Field required`);
           media++;
+          images.push(url);
           h = fnv1a(url, h);
         } else {
           // input_audio, video_url, ...: accepted, counted as one media item.
@@ -187,6 +209,8 @@ export function parseChatRequest(body: unknown): ParseResult {
       promptTokens,
       contentHash: h,
       directives,
+      images,
+      promptText,
     },
   };
 }

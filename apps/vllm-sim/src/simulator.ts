@@ -7,6 +7,8 @@
 // plain Fastify, raw writes, no timers at all when latencies are zero.
 //
 // Routes: POST /v1/chat/completions, GET /v1/models, GET /health, GET /metrics.
+// DeepSeek-OCR: a request with an image for a model named *OCR* gets a grounding-format
+// answer derived from the image, and pays its resolution mode's vision tokens (see ocr.ts).
 // Test directives, anywhere in a message's text:
 //   [[sim:fail=<status>:<n>]]  the first n requests with this exact body (priority
 //                              ignored) fail with <status> (429 adds Retry-After: 1)
@@ -21,7 +23,8 @@ import { performance } from 'node:perf_hooks';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ModelTally, SimMetrics } from './metrics';
 import { PriorityQueue, type QueueEntry } from './queue';
-import { type ChatRequest, parseChatRequest } from './request';
+import { isOcrModel, ocrAnswer, ocrImage, ocrTokens, ocrVariant, visionTokens } from './ocr';
+import { type ChatRequest, MEDIA_PART_TOKENS, parseChatRequest } from './request';
 import { avalanche, fnv1a, fnvInt, generateTokens, unitFloat } from './tokens';
 
 export type FailMode = 'rate_limit' | 'server_error' | 'hang';
@@ -51,6 +54,8 @@ export interface SimOptions {
   failMode?: FailMode;
   /** Context window (prompt + max_tokens), reported by /v1/models; default 8192 as vLLM's 400 check. */
   maxModelLen?: number;
+  /** OCR models: prefill time per vision token of the image's resolution mode, default 0. */
+  visionTokenMs?: number;
 }
 
 export interface SimStats {
@@ -105,6 +110,7 @@ const DEFAULTS: Resolved = {
   failRate: 0,
   failMode: 'server_error',
   maxModelLen: 8192,
+  visionTokenMs: 0,
 };
 
 const FAIL_MODES: readonly FailMode[] = ['rate_limit', 'server_error', 'hang'];
@@ -129,6 +135,7 @@ function validate(o: Resolved): void {
   };
   nonNeg('ttftMs');
   nonNeg('itlMs');
+  nonNeg('visionTokenMs');
   nonNeg('maxWaiting');
   nonNeg('port');
   posInt('maxNumSeqs');
@@ -181,6 +188,10 @@ interface Job extends QueueEntry {
   firstTokenAt: number;
   /** Stream: tokens written so far. */
   sent: number;
+  /** OCR: vision-token prefill added to the time to first token. */
+  prefillMs: number;
+  /** OCR tokens may hold newlines and quotes: escaped when streamed. */
+  escape: boolean;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -336,6 +347,20 @@ class SimulatorImpl implements Simulator {
       );
     }
 
+    // DeepSeek-OCR: the answer comes from the image and the prompt; the image costs its mode's vision tokens.
+    let ocr: { tokens: string[]; prefillMs: number } | null = null;
+    if (isOcrModel(model) && req.images.length > 0) {
+      // An image whose size cannot be read (not a PNG/JPEG data URL) costs a generic image's tokens.
+      const image = ocrImage(req.images[0]) ?? { width: 0, height: 0, hash: fnv1a(req.images[0]) };
+      const vision = req.images.reduce((n, url) => {
+        const img = url === req.images[0] ? image : ocrImage(url);
+        return n + (img && img.width > 0 ? visionTokens(img.width, img.height) : MEDIA_PART_TOKENS);
+      }, 0);
+      req.promptTokens += vision - MEDIA_PART_TOKENS * req.images.length;
+      const { variant, target } = ocrVariant(req.promptText);
+      ocr = { tokens: ocrTokens(ocrAnswer(image, variant, target)), prefillMs: vision * opts.visionTokenMs };
+    }
+
     // Failure injection: explicit per-body directives first, then the random-looking rate.
     const d = req.directives;
     let hang = d?.hang === true;
@@ -354,25 +379,27 @@ class SimulatorImpl implements Simulator {
     }
 
     // Deterministic content: (sim seed, model, request seed, messages).
-    const natural = d?.tokens ?? 16 + (avalanche(fnv1a(model, fnvInt(req.contentHash, opts.seed))) % 48);
+    const natural = ocr ? ocr.tokens.length : (d?.tokens ?? 16 + (avalanche(fnv1a(model, fnvInt(req.contentHash, opts.seed))) % 48));
     let count: number;
     if (req.maxTokens !== undefined) count = Math.min(req.maxTokens, natural);
-    else if (d?.tokens !== undefined) count = Math.min(natural, Math.max(1, maxLen - req.promptTokens));
+    else if (ocr || d?.tokens !== undefined) count = Math.min(natural, Math.max(1, maxLen - req.promptTokens));
     else count = Math.min(opts.defaultCompletionTokens, natural);
-    const finish = count < natural && (req.maxTokens !== undefined || d?.tokens !== undefined) ? 'length' : 'stop';
+    const finish = count < natural && (req.maxTokens !== undefined || d?.tokens !== undefined || ocr !== null) ? 'length' : 'stop';
     const textHash = avalanche(fnvInt(fnv1a(model, req.contentHash), opts.seed ^ 0x2545f491));
+    const makeTokens = () => (ocr ? ocr.tokens.slice(0, count) : generateTokens(textHash, count));
+    const prefillMs = ocr?.prefillMs ?? 0;
 
     const id = `chatcmpl-${this.idPrefix}${(this.idCounter++).toString(16).padStart(16, '0')}`;
     const created = Math.floor(Date.now() / 1000);
 
     // Fast path: a free slot and no latency: answer right now, no job, no timers.
-    if (!hang && opts.ttftMs === 0 && opts.itlMs === 0 && this.running < opts.maxNumSeqs) {
+    if (!hang && opts.ttftMs === 0 && opts.itlMs === 0 && prefillMs === 0 && this.running < opts.maxNumSeqs) {
       if (this.running + 1 > this.maxRunning) this.maxRunning = this.running + 1;
-      const tokens = generateTokens(textHash, count);
+      const tokens = makeTokens();
       if (req.stream) {
         const prefix = chunkPrefix(id, created, model);
         let out = roleChunk(prefix);
-        for (let i = 0; i < count; i++) out += tokenChunk(prefix, tokens[i], i === count - 1 ? finish : null);
+        for (let i = 0; i < count; i++) out += tokenChunk(prefix, ocr ? escapeJson(tokens[i]) : tokens[i], i === count - 1 ? finish : null);
         if (req.includeUsage) out += usageChunk(prefix, req.promptTokens, count);
         out += DONE_EVENT;
         res.writeHead(200, SSE_HEADERS);
@@ -411,7 +438,7 @@ class SimulatorImpl implements Simulator {
       model,
       tally,
       hang,
-      tokens: hang ? [] : generateTokens(textHash, count),
+      tokens: hang ? [] : makeTokens(),
       finish,
       id,
       created,
@@ -421,6 +448,8 @@ class SimulatorImpl implements Simulator {
       firstTokenAt: 0,
       sent: 0,
       timer: undefined,
+      prefillMs,
+      escape: ocr !== null,
     };
     this.active.add(job);
     res.once('close', () => this.onClientGone(job));
@@ -472,7 +501,8 @@ class SimulatorImpl implements Simulator {
     if (r >= this.opts.maxNumSeqs && this.saturatedSince < 0) this.saturatedSince = job.startedAt;
 
     if (job.hang) return; // holds the slot until the client goes away
-    const { ttftMs, itlMs } = this.opts;
+    const { itlMs } = this.opts;
+    const ttftMs = this.opts.ttftMs + job.prefillMs;
     if (job.req.stream) {
       if (ttftMs > 0) job.timer = setTimeout(streamFirst, ttftMs, this, job);
       else this.streamFirst(job);
@@ -551,7 +581,7 @@ class SimulatorImpl implements Simulator {
     if (job.state !== RUNNING) return;
     job.timer = undefined;
     const now = performance.now();
-    job.firstTokenAt = job.startedAt + this.opts.ttftMs;
+    job.firstTokenAt = job.startedAt + this.opts.ttftMs + job.prefillMs;
     const { req, tokens } = job;
     writeJson(
       job.res,
@@ -577,7 +607,7 @@ class SimulatorImpl implements Simulator {
     // With no inter-token latency the rest of the answer goes out in one write.
     const upto = itl > 0 ? job.sent + 1 : n;
     let out = '';
-    for (let i = job.sent; i < upto; i++) out += tokenChunk(job.chunkPrefix, tokens[i], i === n - 1 ? job.finish : null);
+    for (let i = job.sent; i < upto; i++) out += tokenChunk(job.chunkPrefix, job.escape ? escapeJson(tokens[i]) : tokens[i], i === n - 1 ? job.finish : null);
     job.sent = upto;
     if (upto < n) {
       res.write(out);
@@ -749,6 +779,11 @@ function chunkPrefix(id: string, created: number, model: string): string {
 
 function roleChunk(prefix: string): string {
   return `${prefix}{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`;
+}
+
+/** A string's JSON form without the quotes (for tokens that are not plain vocabulary words). */
+function escapeJson(token: string): string {
+  return JSON.stringify(token).slice(1, -1);
 }
 
 function tokenChunk(prefix: string, token: string, finish: string | null): string {

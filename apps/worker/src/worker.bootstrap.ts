@@ -1,13 +1,20 @@
 import { NestFactory } from '@nestjs/core';
 import type { LoggerService } from '@nestjs/common';
-import { WorkerEnv } from '@gantry/config';
+import { ocrBackendOf, WorkerEnv } from '@gantry/config';
 import { JobMessageDto, parseMessage, PRIORITIES, Topics, type Priority } from '@gantry/contracts';
-import { createKafka, ErrorPassthroughFilter, GantryKafkaServer, GantryProducer, TopicNamer } from '@gantry/kafka';
+import { createKafka, ErrorPassthroughFilter, GantryKafkaServer, GantryProducer, PoolControlReader, TopicNamer } from '@gantry/kafka';
+import { createRedis, JobChannels, JobUpdatesHub } from '@gantry/redis';
+import { followPoolState } from './control/pool-state.follower';
+import { CANCELLED } from './jobs/job-runner.service';
 import { RUN_JOB } from './jobs/jobs.controller';
+import { startWorkerObservability } from './observability/worker-observability';
+import { startOcrRuntime, type OcrRuntime } from './ocr/ocr.module';
 import { WorkerModule } from './worker.module';
 
 export interface RunningWorker {
   server: GantryKafkaServer;
+  /** The worker's `/health`, `/health/ready`, `/metrics` server (HEALTH_PORT); null when off. */
+  healthUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -19,6 +26,10 @@ export async function bootstrapWorker(env: WorkerEnv, logger?: LoggerService): P
   const producer = new GantryProducer(kafka, namer);
   await producer.connect();
 
+  // The OCR pool runs DeepSeek-OCR on vLLM, or tesseract in-process (no URL then).
+  const ocrEngine = pool === 'deepseek-ocr' ? ocrBackendOf(env) : null;
+  // Tesseract: a job takes a slot only when an engine can start it, so `running` means running.
+  const maxConcurrent = ocrEngine === 'tesseract' ? Math.min(env.WORKER_MAX_CONCURRENT, env.OCR_TESSERACT_WORKERS) : env.WORKER_MAX_CONCURRENT;
   const topicPriority = new Map<string, Priority>(PRIORITIES.map((p) => [Topics.jobs(pool, p), p]));
   const server = new GantryKafkaServer({
     kafka,
@@ -35,14 +46,35 @@ export async function bootstrapWorker(env: WorkerEnv, logger?: LoggerService): P
         priorityOf: (t) => topicPriority.get(t)!,
       },
     ],
-    scheduler: { maxConcurrent: env.WORKER_MAX_CONCURRENT, maxWaiting: env.WORKER_MAX_WAITING, agingMs: env.WORKER_AGING_MS },
+    scheduler: { maxConcurrent, maxWaiting: env.WORKER_MAX_WAITING, agingMs: env.WORKER_AGING_MS },
   });
-  const backendUrl = pool === 'gemma' ? env.GEMMA_BACKEND_URL : env.OCR_BACKEND_URL;
+  const backendUrl = pool === 'gemma' ? env.GEMMA_BACKEND_URL : ocrEngine === 'vllm' ? env.OCR_BACKEND_URL : 'tesseract.js';
   if (!backendUrl) throw new Error(`no backend URL configured for pool ${pool}`);
+  // Every replica follows the pool's desired state (stopped or running, the OCR resolution). It is
+  // read in full and applied before the transport listens: a stopped pool stays stopped across restarts.
+  const control = new PoolControlReader(kafka, namer);
+  await control.start();
+  const unfollow = followPoolState(server, control, pool);
+  let ocr: OcrRuntime | undefined;
+  if (ocrEngine) {
+    ocr = await startOcrRuntime(env, control).catch(async (err: unknown) => {
+      unfollow();
+      await control.close();
+      throw err;
+    });
+  }
+  const redis = createRedis(env);
+  const channels = new JobChannels(env.REDIS_PREFIX);
+  // Cancels reach every replica; the one running the job aborts its upstream request.
+  const hub = new JobUpdatesHub(redis, channels);
+  await hub.onCancel((requestId) => server.abortWhere((m) => m.key === requestId, CANCELLED));
   const app = await NestFactory.createMicroservice(
     WorkerModule.forRoot({
       producer,
+      redis,
+      channels,
       backendUrl,
+      ocr: ocr ? { env, runtime: ocr } : undefined,
       settings: {
         maxAttempts: env.WORKER_MAX_ATTEMPTS,
         retryBaseMs: env.WORKER_RETRY_BASE_MS,
@@ -55,11 +87,19 @@ export async function bootstrapWorker(env: WorkerEnv, logger?: LoggerService): P
   );
   app.useGlobalFilters(new ErrorPassthroughFilter());
   await app.listen();
+  const observability = await startWorkerObservability({ env, server, kafka, namer, backendUrl: ocrEngine === 'tesseract' ? undefined : backendUrl, logger });
   return {
     server,
+    healthUrl: observability.healthUrl,
     async close() {
       await app.close();
+      await observability.close();
+      await ocr?.close();
+      unfollow();
+      await control.close();
       await producer.disconnect();
+      hub.close();
+      redis.disconnect();
     },
   };
 }

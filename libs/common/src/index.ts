@@ -1,1 +1,4 @@
 export * from './json-logger';
+export * from './trace-context';
+export * from './timeout';
+export * from './run-process';

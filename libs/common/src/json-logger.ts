@@ -1,4 +1,5 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
+import { currentTrace } from './trace-context';
 
 const LEVELS: Record<string, number> = { verbose: 0, debug: 1, log: 2, info: 2, warn: 3, error: 4, fatal: 5 };
 
@@ -44,6 +45,12 @@ export class JsonLogger implements LoggerService {
     // Nest passes the context last; an error stack may precede it.
     const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
     const line: Record<string, unknown> = { time: new Date().toISOString(), level, ...this.base };
+    // Lines written while handling one request or job carry its ids (fields of the message win).
+    const trace = currentTrace();
+    if (trace) {
+      if (trace.requestId) line.request_id = trace.requestId;
+      line.trace_id = trace.traceId;
+    }
     if (context) line.context = context;
     if (message instanceof Error) line.err = { message: message.message, stack: message.stack };
     else if (message && typeof message === 'object') Object.assign(line, message);

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf, validateSync } from 'class-validator';
 
 /**
  * Environment variables, validated once at boot. This module is the only place that reads
@@ -57,7 +57,21 @@ export class RedisEnv extends DatabaseEnv {
 }
 
 /** Where each pool's backend lives. */
-export class PoolsEnv extends RedisEnv {
+/** Webhook policy shared by the gateway (checks at registration) and the webhooks app (at send). */
+export class WebhookPolicyEnv extends RedisEnv {
+  /**
+   * Hosts, addresses or CIDRs that webhook URLs may use although they are not public
+   * (loopback, private, link-local). Empty in production; e.g. `127.0.0.1,localhost` to develop.
+   */
+  @Matches(/^[^\s]*$/)
+  WEBHOOK_ALLOWED_HOSTS = '';
+
+  /** How long a rotated secret keeps signing (second signature) so receivers can switch. */
+  @Type(() => Number) @IsInt() @Min(0)
+  WEBHOOK_SECRET_GRACE_SECONDS = 86_400;
+}
+
+export class PoolsEnv extends WebhookPolicyEnv {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   GEMMA_BACKEND_URL = 'http://127.0.0.1:8000';
 
@@ -70,6 +84,22 @@ export class PoolsEnv extends RedisEnv {
    */
   @IsIn(['true', 'false'])
   BACKEND_SEND_PRIORITY = 'true';
+
+  /**
+   * Engine of the `deepseek-ocr` pool: `vllm` (DeepSeek-OCR at OCR_BACKEND_URL, or the simulator)
+   * or `tesseract` (CPU, in the worker). Default: `vllm` when OCR_BACKEND_URL is set, else `tesseract`.
+   */
+  @IsOptional() @IsIn(['vllm', 'tesseract'])
+  OCR_BACKEND?: 'vllm' | 'tesseract';
+
+  /** OCR resolution for jobs without `X-Resolution` until an admin sets the pool's default. */
+  @IsIn(['tiny', 'small', 'base', 'large', 'gundam'])
+  OCR_DEFAULT_RESOLUTION: 'tiny' | 'small' | 'base' | 'large' | 'gundam' = 'large';
+}
+
+/** The OCR engine a deployment uses (OCR_BACKEND, or its default). */
+export function ocrBackendOf(env: PoolsEnv): 'vllm' | 'tesseract' {
+  return env.OCR_BACKEND ?? (env.OCR_BACKEND_URL ? 'vllm' : 'tesseract');
 }
 
 export class GatewayEnv extends PoolsEnv {
@@ -82,6 +112,97 @@ export class GatewayEnv extends PoolsEnv {
   /** Largest accepted JSON body; larger ones get 413. */
   @Type(() => Number) @IsInt() @Min(1024)
   MAX_BODY_BYTES = 1_048_576;
+
+  /**
+   * Secret (HS256) that signs access tokens. Required outside development/test, at least 32
+   * bytes (`openssl rand -hex 32`); in development a random one is made per process. Secret.
+   */
+  @ValidateIf((o: GatewayEnv) => o.NODE_ENV === 'production' || o.GANTRY_JWT_SECRET !== undefined)
+  @IsString()
+  @MinLength(32, { message: 'GANTRY_JWT_SECRET is required outside development and must be at least 32 characters' })
+  GANTRY_JWT_SECRET?: string;
+
+  /** The secret being rotated out: tokens it signed stay valid until they expire. Secret. */
+  @IsOptional() @IsString() @MinLength(32, { message: 'GANTRY_JWT_PREVIOUS_SECRET must be at least 32 characters' })
+  GANTRY_JWT_PREVIOUS_SECRET?: string;
+
+  /** Lifetime of an access token. */
+  @Type(() => Number) @IsInt() @Min(30) @Max(86_400)
+  ACCESS_TOKEN_TTL_SECONDS = 900;
+
+  /** Lifetime of a refresh token (each use rotates it). */
+  @Type(() => Number) @IsInt() @Min(300)
+  REFRESH_TOKEN_TTL_SECONDS = 1_209_600;
+
+  /** First admin, created when no user exists yet. */
+  @IsOptional() @Matches(/^[A-Za-z0-9._@-]{1,128}$/, { message: 'GANTRY_ADMIN_USER must be 1-128 of A-Za-z0-9._@-' })
+  GANTRY_ADMIN_USER?: string;
+
+  /** Password of the first admin (12+ characters). Secret. */
+  @IsOptional() @IsString() @MinLength(12, { message: 'GANTRY_ADMIN_PASSWORD must be at least 12 characters' })
+  GANTRY_ADMIN_PASSWORD?: string;
+
+  /** Default submit rate per credential (API keys may set their own): a token bucket. */
+  @Type(() => Number) @IsInt() @Min(1)
+  RATE_LIMIT_REQUESTS_PER_MINUTE = 60;
+
+  /** Bucket size: how many submits may arrive at once. */
+  @Type(() => Number) @IsInt() @Min(1)
+  RATE_LIMIT_BURST = 10;
+
+  /** Default tokens per minute per credential (`max_tokens` plus the prompt's estimate). */
+  @Type(() => Number) @IsInt() @Min(1)
+  RATE_LIMIT_TOKENS_PER_MINUTE = 100_000;
+
+  /** Default cap on a client's unfinished jobs; 0 means none. */
+  @Type(() => Number) @IsInt() @Min(0)
+  RATE_LIMIT_MAX_CONCURRENT_JOBS = 100;
+
+  /** Login and refresh attempts per minute per source address (password guessing). */
+  @Type(() => Number) @IsInt() @Min(1)
+  AUTH_RATE_LIMIT_PER_MINUTE = 20;
+
+  @Type(() => Number) @IsInt() @Min(1)
+  AUTH_RATE_LIMIT_BURST = 10;
+
+  /**
+   * Backlog limit per pool (`pool=N,...`): Kafka lag of the pool's worker group summed over its
+   * priority topics. New low jobs are refused from 50% of it, normal from 75%, high from 100%.
+   */
+  @Matches(/^[a-z0-9-]+=\d+(,[a-z0-9-]+=\d+)*$/, { message: 'ADMISSION_MAX_BACKLOG must be pool=N[,pool=N]' })
+  ADMISSION_MAX_BACKLOG = 'gemma=10000,deepseek-ocr=2000';
+
+  /** How long a measured backlog is reused before Kafka is asked again. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(60_000)
+  ADMISSION_CACHE_MS = 1000;
+
+  /** Largest body of an upload route (`POST /api/ocr`), JSON or multipart; larger ones get 413. */
+  @Type(() => Number) @IsInt() @Min(1024)
+  MAX_UPLOAD_BYTES = 20_971_520;
+
+  /** Largest image or PDF file accepted (decoded bytes); larger ones get 413 `image_too_large`. */
+  @Type(() => Number) @IsInt() @Min(1024)
+  OCR_MAX_FILE_BYTES = 14_680_064;
+
+  /** Largest image in pixels (width × height), checked from the header before decoding. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(268_402_689)
+  OCR_MAX_PIXELS = 40_000_000;
+
+  /** Most pages a PDF may have; each page becomes one OCR job. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(2000)
+  OCR_MAX_PDF_PAGES = 200;
+
+  /** Most requests (lines) in one batch input file (OpenAI's limit). */
+  @Type(() => Number) @IsInt() @Min(1)
+  BATCH_MAX_REQUESTS = 50_000;
+
+  /** Largest batch input file in bytes (OpenAI's limit, 200 MB). */
+  @Type(() => Number) @IsInt() @Min(1024)
+  BATCH_MAX_FILE_BYTES = 209_715_200;
+
+  /** Largest single line of a batch input file; a longer line rejects the upload. */
+  @Type(() => Number) @IsInt() @Min(1024)
+  BATCH_MAX_LINE_BYTES = 1_048_576;
 }
 
 export class WorkerEnv extends PoolsEnv {
@@ -112,9 +233,63 @@ export class WorkerEnv extends PoolsEnv {
   /** Upper bound for one backend call. */
   @Type(() => Number) @IsInt() @Min(100)
   WORKER_REQUEST_TIMEOUT_MS = 300_000;
+
+  /** Port of the worker's own `/health`, `/health/ready` and `/metrics` server; 0 turns it off. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  HEALTH_PORT = 9464;
+
+  /** Address the health server listens on. */
+  @IsString()
+  HEALTH_HOST = '0.0.0.0';
+
+  /** Tesseract engines (worker threads) of an OCR worker on the `tesseract` backend. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(32)
+  OCR_TESSERACT_WORKERS = 2;
+
+  /** Resolution PDF pages are rendered at before OCR (the longest side is capped at 4000 px). */
+  @Type(() => Number) @IsInt() @Min(50) @Max(600)
+  OCR_PDF_DPI = 150;
 }
 
-export class RecorderEnv extends RedisEnv {}
+export class WebhooksEnv extends WebhookPolicyEnv {
+  /** Deliveries in flight at once. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  WEBHOOK_CONCURRENCY = 32;
+
+  /** One delivery attempt's limit. */
+  @Type(() => Number) @IsInt() @Min(100) @Max(60_000)
+  WEBHOOK_TIMEOUT_MS = 15_000;
+}
+
+export class RecorderEnv extends RedisEnv {
+  /** Port of the recorder's own `/health`, `/health/ready` and `/metrics` server; 0 turns it off. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  HEALTH_PORT = 9465;
+
+  /** Address the health server listens on. */
+  @IsString()
+  HEALTH_HOST = '0.0.0.0';
+
+  /** Images and PDFs of finished jobs are deleted this long after the job finished. */
+  @Type(() => Number) @IsInt() @Min(0)
+  BLOB_RETENTION_SECONDS = 86_400;
+
+  /** How often the recorder deletes expired blobs; 0 turns the sweep off. */
+  @Type(() => Number) @IsInt() @Min(0)
+  BLOB_SWEEP_INTERVAL_MS = 60_000;
+
+  /** Child jobs the batch expander publishes per chunk (one checkpoint per chunk). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(10_000)
+  BATCH_EXPAND_CHUNK = 500;
+
+  /** Most child jobs per second the expander publishes, so a batch does not flood the pools. */
+  @Type(() => Number) @IsInt() @Min(1)
+  BATCH_EXPAND_RATE = 2_000;
+
+  /** How often batch counters are refreshed from child jobs and finished batches assembled; 0 = off. */
+  @Type(() => Number) @IsInt() @Min(0)
+  BATCH_SWEEP_INTERVAL_MS = 1_000;
+}
 
 /** Extra settings of the all-in-one process (`src/main.ts`); each app still loads its own class. */
 export class EmbeddedEnv extends CommonEnv {
@@ -135,6 +310,13 @@ export class ConfigError extends Error {
 
 type EnvSource = Record<string, string | undefined>;
 
+/** Variables whose values never appear in an error message (or anywhere else). */
+const SECRET_VARIABLES = new Set(['GANTRY_JWT_SECRET', 'GANTRY_JWT_PREVIOUS_SECRET', 'GANTRY_ADMIN_PASSWORD']);
+
+function shown(name: string, value: unknown): string {
+  return SECRET_VARIABLES.has(name) && value !== undefined ? '"<redacted>"' : JSON.stringify(value);
+}
+
 /**
  * Validates `source` (default: process.env) against `cls`. Unknown variables are ignored; every
  * bad variable is named in one error so a misconfigured deployment fails once, not one by one.
@@ -150,7 +332,7 @@ export function loadEnv<T extends object>(cls: new () => T, source: EnvSource = 
   const errors = validateSync(instance as object, { whitelist: false, forbidUnknownValues: false });
   if (errors.length > 0) {
     throw new ConfigError(
-      errors.map((e) => `${e.property}=${JSON.stringify(raw[e.property] ?? defaults[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`),
+      errors.map((e) => `${e.property}=${shown(e.property, raw[e.property] ?? defaults[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`),
     );
   }
   return instance;

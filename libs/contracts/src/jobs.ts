@@ -1,3 +1,4 @@
+import type { OcrDocumentProgress, OcrRequest } from './ocr';
 import type { PoolName, Priority } from './topics';
 
 /** Job states; they only move forward (DESIGN.md §3). */
@@ -15,7 +16,8 @@ export const STATUS_RANK: Record<JobStatus, number> = {
   expired: 2,
 };
 
-export type JobKind = 'chat';
+export const JOB_KINDS = ['chat', 'ocr'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -36,6 +38,21 @@ export interface Usage {
   total_tokens: number;
 }
 
+export const WEBHOOK_EVENT_FILTERS = ['started', 'progress', 'completed'] as const;
+export type WebhookEventFilter = (typeof WEBHOOK_EVENT_FILTERS)[number];
+
+/** Per-job delivery and deadline options chosen at submit. */
+export interface JobOptions {
+  /** URL called back with the job (Standard Webhooks signature). */
+  webhook?: string;
+  /** Which events call the webhook; default `['completed']`. */
+  webhook_events_filter?: WebhookEventFilter[];
+  /** Queue deadline: not started by then → `expired`, never run. */
+  deadline_at?: string;
+  /** Limit for running the job once started → `failed` with `execution_timeout`. */
+  execution_timeout_ms?: number;
+}
+
 /** Message on `gantry.jobs.<pool>.<priority>.v1`: one job to run. Small: ids and the chat body. */
 export interface JobMessage {
   schema: 1;
@@ -47,7 +64,23 @@ export interface JobMessage {
   model: string;
   priority: Priority;
   created_at: string;
-  request: ChatRequest;
+  /** `ChatRequest` for kind `chat`, `OcrRequest` (a claim-check, no image bytes) for kind `ocr`. */
+  request: JobRequest;
+  options?: JobOptions;
+  /** Set on a child job of a bulk batch (`gantry.batches.v1`). */
+  batch_id?: string;
+}
+
+export type JobRequest = ChatRequest | OcrRequest;
+export type ChatJobMessage = JobMessage & { kind: 'chat'; request: ChatRequest };
+export type OcrJobMessage = JobMessage & { kind: 'ocr'; request: OcrRequest };
+
+export function isOcrJob(job: JobMessage): job is OcrJobMessage {
+  return job.kind === 'ocr';
+}
+
+export function isChatJob(job: JobMessage): job is ChatJobMessage {
+  return job.kind === 'chat';
 }
 
 export const JOB_EVENT_TYPES = ['accepted', 'started', 'progress', 'succeeded', 'failed', 'cancelled', 'expired', 'retrying'] as const;
@@ -80,6 +113,10 @@ export interface JobEvent {
   error?: JobError;
   /** Backend that ran the attempt (URL), for crash logs. */
   backend?: string;
+  /** Events of one page of a PDF: its parent document job (the recorder finishes the parent). */
+  parent_id?: string;
+  /** The job's options, so its webhook is known whichever message the recorder sees first. */
+  options?: JobOptions;
 }
 
 /** What the event type moves the job to, if anything. */
@@ -118,6 +155,7 @@ export interface JobView {
   request_id: string;
   status: JobStatus;
   kind: JobKind;
+  pool: PoolName;
   model: string;
   priority: Priority;
   client_id: string;
@@ -130,4 +168,30 @@ export interface JobView {
   usage: Usage | null;
   error: JobError | null;
   timings: { queue_ms: number | null; run_ms: number | null; total_ms: number | null };
+  /** Per-job webhook and the events that call it, when one was given at submit. */
+  webhook?: string;
+  webhook_events_filter?: WebhookEventFilter[];
+  /** PDF parent jobs only: how far its page jobs are. */
+  progress?: OcrDocumentProgress;
+}
+
+/** The view of a job that was just accepted: what polling shows before any worker event. */
+export function queuedJobView(job: Pick<JobMessage, 'request_id' | 'kind' | 'pool' | 'model' | 'priority' | 'client_id' | 'created_at'>): JobView {
+  return {
+    request_id: job.request_id,
+    status: 'queued',
+    kind: job.kind,
+    pool: job.pool,
+    model: job.model,
+    priority: job.priority,
+    client_id: job.client_id,
+    attempts: 0,
+    created_at: job.created_at,
+    started_at: null,
+    finished_at: null,
+    result: null,
+    usage: null,
+    error: null,
+    timings: { queue_ms: null, run_ms: null, total_ms: null },
+  };
 }

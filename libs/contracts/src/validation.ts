@@ -21,8 +21,10 @@ import {
   ValidationError,
   validateSync,
 } from 'class-validator';
-import { JOB_EVENT_TYPES, type ChatMessage, type ChatRequest, type JobEvent, type JobEventType, type JobMessage } from './jobs';
+import { OcrRequestDto } from './ocr-validation';
+import { JOB_EVENT_TYPES, JOB_KINDS, WEBHOOK_EVENT_FILTERS, type JobKind, type ChatMessage, type ChatRequest, type JobEvent, type JobEventType, type JobMessage, type JobOptions, type WebhookEventFilter } from './jobs';
 import { POOLS, PRIORITIES, type PoolName, type Priority } from './topics';
+import { WEBHOOK_EVENT_TYPES, type WebhookDelivery, type WebhookEventType } from './webhooks';
 
 /**
  * class-validator shapes shared by the HTTP edge (request bodies) and every Kafka consumer
@@ -64,6 +66,27 @@ export class ChatRequestDto implements ChatRequest {
   temperature?: number;
 }
 
+export class JobOptionsDto implements JobOptions {
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  webhook?: string;
+
+  @IsOptional()
+  @IsArray()
+  @IsIn(WEBHOOK_EVENT_FILTERS, { each: true })
+  webhook_events_filter?: WebhookEventFilter[];
+
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  deadline_at?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  execution_timeout_ms?: number;
+}
+
 export class JobMessageDto implements JobMessage {
   @Equals(1)
   schema: 1;
@@ -75,8 +98,8 @@ export class JobMessageDto implements JobMessage {
   @MinLength(1)
   client_id: string;
 
-  @IsIn(['chat'])
-  kind: 'chat';
+  @IsIn(JOB_KINDS)
+  kind: JobKind;
 
   @IsIn(POOLS)
   pool: PoolName;
@@ -90,10 +113,17 @@ export class JobMessageDto implements JobMessage {
   @IsISO8601({ strict: true })
   created_at: string;
 
+  /** Validated by kind: a chat body, or an OCR claim-check. */
   @IsObject()
   @ValidateNested()
-  @Type(() => ChatRequestDto)
-  request: ChatRequestDto;
+  @Type((t) => ((t?.object as { kind?: unknown } | undefined)?.kind === 'ocr' ? OcrRequestDto : ChatRequestDto))
+  request: ChatRequestDto | OcrRequestDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => JobOptionsDto)
+  options?: JobOptionsDto;
 }
 
 export class JobEventDto implements JobEvent {
@@ -121,8 +151,8 @@ export class JobEventDto implements JobEvent {
   @IsIn(PRIORITIES)
   priority: Priority;
 
-  @IsIn(['chat'])
-  kind: 'chat';
+  @IsIn(JOB_KINDS)
+  kind: JobKind;
 
   @IsInt()
   @Min(0)
@@ -142,6 +172,16 @@ export class JobEventDto implements JobEvent {
   @IsOptional()
   @IsString()
   backend?: string;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => JobOptionsDto)
+  options?: JobOptionsDto;
+
+  @IsOptional()
+  @IsUUID()
+  parent_id?: string;
 }
 
 /** Flattens class-validator errors into `path: reason` strings. */
@@ -171,4 +211,41 @@ export function parseMessage<T extends object>(cls: new () => T, value: unknown)
   const errors = validateSync(instance, { forbidUnknownValues: false });
   if (errors.length) throw new InvalidMessageError(describeValidationErrors(errors));
   return instance;
+}
+
+export class WebhookDeliveryDto implements WebhookDelivery {
+  @Equals(1)
+  schema: 1;
+
+  @IsString()
+  @MinLength(1)
+  message_id: string;
+
+  @IsString()
+  client_id: string;
+
+  @IsOptional()
+  @IsUUID()
+  request_id?: string;
+
+  @IsOptional()
+  @IsString()
+  endpoint_id?: string;
+
+  @IsString()
+  url: string;
+
+  @IsIn(WEBHOOK_EVENT_TYPES)
+  event_type: WebhookEventType;
+
+  @IsString()
+  body: string;
+
+  @IsInt()
+  @Min(1)
+  attempt: number;
+
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  not_before?: string;
 }

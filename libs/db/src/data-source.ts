@@ -1,9 +1,10 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { DatabaseEnv } from '@gantry/config';
 import { JobEntity } from './jobs/job.entity';
+import { IDENTITY_ENTITIES } from './identity/entities';
 import { MIGRATIONS } from './migrations';
 
-export const ENTITIES = [JobEntity];
+export const ENTITIES = [JobEntity, ...IDENTITY_ENTITIES];
 
 /** The one data source definition, shared by the apps and the migration CLI. */
 export function dataSourceOptions(env: DatabaseEnv): DataSourceOptions {

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DatabaseEnv } from '@gantry/config';
 import { dataSourceOptions } from './data-source';
 import { JobsRepository } from './jobs/jobs.repository';
+import { WebhooksRepository } from './webhooks/webhooks.repository';
 
 @Module({})
 export class DbModule {
@@ -10,8 +11,8 @@ export class DbModule {
     return {
       module: DbModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(env), retryAttempts: 3, retryDelay: 1000 })],
-      providers: [JobsRepository],
-      exports: [JobsRepository],
+      providers: [JobsRepository, WebhooksRepository],
+      exports: [JobsRepository, WebhooksRepository],
     };
   }
 }

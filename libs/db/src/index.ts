@@ -3,3 +3,8 @@ export * from './db.module';
 export * from './jobs/job-change';
 export * from './jobs/jobs.repository';
 export { JobEntity } from './jobs/job.entity';
+export * from './identity';
+export * from './blobs';
+export * from './ops';
+export * from './webhooks/webhooks.repository';
+export * from './batches';

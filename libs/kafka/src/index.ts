@@ -6,3 +6,5 @@ export * from './topics-bootstrap';
 export { PartitionTracker } from './offset-tracker';
 export { PriorityQueues } from './priority-queues';
 export * from './error-passthrough.filter';
+export * from './inspector';
+export * from './control';

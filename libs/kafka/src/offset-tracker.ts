@@ -11,11 +11,16 @@ export class PartitionTracker {
   private floor = -1;
   private committed = -1;
 
-  /** Registers a fetched offset; false when it was seen before (a refetch after a rebalance). */
-  track(offset: number): boolean {
+  /** False when the offset was seen before (a refetch after a rebalance or a resume). */
+  isNew(offset: number): boolean {
     if (offset < this.floor || this.open.has(offset)) return false;
     const last = this.entries.length > this.head ? this.entries[this.entries.length - 1].offset : this.floor - 1;
-    if (offset <= last) return false;
+    return offset > last;
+  }
+
+  /** Registers a fetched offset; false when it was seen before. */
+  track(offset: number): boolean {
+    if (!this.isNew(offset)) return false;
     const entry = { offset, done: false };
     this.entries.push(entry);
     this.open.set(offset, entry);

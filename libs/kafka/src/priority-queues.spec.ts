@@ -159,3 +159,19 @@ describe('PriorityQueues', () => {
     expect(drain(q)).toEqual([2, 1]);
   });
 });
+
+describe('PriorityQueues.unshift', () => {
+  it('puts an interrupted item back at the head of its queue with its original wait', () => {
+    let now = 1000;
+    const q = new PriorityQueues<string>(10, 60_000, () => now);
+    q.push('normal', 'a');
+    q.push('normal', 'b');
+    const first = q.next()!;
+    now = 5000;
+    q.unshift(first.priority, first.item, first.enqueuedAt);
+    const again = q.next()!;
+    expect(again.item).toBe('a');
+    expect(again.enqueuedAt).toBe(1000);
+    expect(q.next()!.item).toBe('b');
+  });
+});

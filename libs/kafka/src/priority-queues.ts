@@ -10,6 +10,10 @@ class Fifo<T> {
   push(item: T): void {
     this.items.push(item);
   }
+  unshift(item: T): void {
+    if (this.head > 0) this.items[--this.head] = item;
+    else this.items.unshift(item);
+  }
   peek(): T | undefined {
     return this.items[this.head];
   }
@@ -55,6 +59,11 @@ export class PriorityQueues<T> {
 
   push(priority: Priority, item: T): void {
     this.queues[priority].push({ item, priority, enqueuedAt: this.now() });
+  }
+
+  /** Puts an interrupted item back at the head of its queue, keeping its original wait. */
+  unshift(priority: Priority, item: T, enqueuedAt: number): void {
+    this.queues[priority].unshift({ item, priority, enqueuedAt });
   }
 
   size(priority: Priority): number {

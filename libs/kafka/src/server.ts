@@ -2,7 +2,9 @@ import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
+import { REQUEST_ID_HEADER, runWithTrace, TRACEPARENT, traceFromHeaders } from '@gantry/common';
 import { InvalidMessageError, PRIORITIES, Topics, type DeadLetter, type Priority } from '@gantry/contracts';
+import { deadLettersTotal } from '@gantry/metrics';
 import { BatchContext, ScheduledContext, type ConsumedMessage, type ScheduledMessageMeta } from './context';
 import type { TopicNamer } from './kafka';
 import { PartitionTracker } from './offset-tracker';
@@ -18,6 +20,11 @@ export interface KafkaRoute {
   validate: (value: unknown) => unknown;
   /** Priority mode: which queue a topic feeds. */
   priorityOf?: (topic: string) => Priority;
+  /**
+   * Delay topics: epoch ms before which a message must not run. The partition is paused until
+   * then (nothing sleeps, nothing is held in memory) and the message is fetched again on resume.
+   */
+  notBefore?: (value: unknown) => number | undefined;
 }
 
 export interface SchedulerOptions {
@@ -60,7 +67,10 @@ interface Entry {
 
 export interface SchedulerStats {
   inFlight: number;
+  inFlightByPriority: Record<Priority, number>;
   maxConcurrent: number;
+  /** Bound of each priority's in-memory queue. */
+  maxWaiting: number;
   waiting: Record<Priority, number>;
   pausedTopics: string[];
   dispatching: boolean;
@@ -72,6 +82,13 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number): numbe
   // Full jitter: spreads retries of many jobs hitting the same failing backend.
   const cap = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(cap / 2 + Math.random() * (cap / 2));
+}
+
+/** The trace headers of a message, so a dead letter can be followed like the job it came from. */
+function traceHeadersOf(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of [TRACEPARENT, REQUEST_ID_HEADER]) if (headers[k]) out[k] = headers[k];
+  return out;
 }
 
 function headersOf(h: IHeaders | undefined): Record<string, string> {
@@ -96,6 +113,7 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
   private readonly queues?: PriorityQueues<Entry>;
   private readonly running = new Set<Entry>();
   private readonly paused = new Map<string, Priority>();
+  private readonly delayTimers = new Map<string, NodeJS.Timeout>();
   private commitTimer?: NodeJS.Timeout;
   private dispatching = true;
   private closing = false;
@@ -195,7 +213,8 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
       consumer_group: this.options.groupId,
     };
     this.logger.warn({ msg: 'dead-lettered message', topic: letter.topic, partition, offset: message.offset, error });
-    await this.options.producer.publish(Topics.dlq, letter.key ?? `${letter.topic}/${partition}/${message.offset}`, letter);
+    await this.options.producer.publish(Topics.dlq, letter.key ?? `${letter.topic}/${partition}/${message.offset}`, letter, traceHeadersOf(headersOf(message.headers)));
+    deadLettersTotal.inc({ group: this.options.namer.group(this.options.groupId), topic: physicalTopic });
   }
 
   private async invoke(pattern: string, data: unknown, ctx: ScheduledContext | BatchContext): Promise<void> {
@@ -239,7 +258,7 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
   }
 
   /** Runs `fn` with backoff; resolves to null on success or the last error's text when it gave up. */
-  private async withRetry(fn: () => Promise<void>, attempts = this.options.handlerRetry?.attempts ?? 5): Promise<string | null> {
+  private async withRetry(fn: () => Promise<void>, attempts = this.options.handlerRetry?.attempts ?? 5, stop: () => boolean = () => false): Promise<string | null> {
     const { baseMs = 200, maxMs = 5_000 } = this.options.handlerRetry ?? {};
     for (let attempt = 1; ; attempt++) {
       try {
@@ -247,6 +266,7 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
         return null;
       } catch (err) {
         const text = err instanceof Error ? err.message : typeof err === 'object' && err && 'message' in err ? String(err.message) : JSON.stringify(err);
+        if (stop()) return text || 'interrupted';
         this.logger.error({ msg: 'handler failed', attempt, err: err instanceof Error ? err.stack : text });
         if (attempt >= attempts || this.closing) return text || 'handler failed';
         await sleep(backoffMs(attempt, baseMs, maxMs));
@@ -276,7 +296,7 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
         this.pauseTopic(batch.topic, priority);
         break;
       }
-      if (!tracker.track(Number(message.offset))) {
+      if (!tracker.isNew(Number(message.offset))) {
         resolveOffset(message.offset);
         continue;
       }
@@ -285,11 +305,18 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
         rec = this.decode(message, batch.topic, batch.partition);
       } catch (err) {
         if (!(err instanceof InvalidMessageError)) throw err;
+        tracker.track(Number(message.offset));
         await this.deadLetter(batch.topic, batch.partition, message, err.message);
         this.finish(tpKey, message.offset);
         resolveOffset(message.offset);
         continue;
       }
+      const due = route.notBefore?.(rec.value);
+      if (due !== undefined && due > Date.now()) {
+        this.pausePartitionUntil(batch.topic, batch.partition, due);
+        break;
+      }
+      tracker.track(Number(message.offset));
       const { value, ...meta } = rec;
       queues.push(priority, { route, value, meta, physicalTopic: batch.topic, tpKey });
       resolveOffset(message.offset);
@@ -301,6 +328,19 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
     if (this.paused.has(topic)) return;
     this.paused.set(topic, priority);
     this.consumer!.pause([{ topic }]);
+  }
+
+  private pausePartitionUntil(topic: string, partition: number, due: number): void {
+    const key = `${topic}/${partition}`;
+    if (this.delayTimers.has(key)) return;
+    this.consumer!.pause([{ topic, partitions: [partition] }]);
+    this.delayTimers.set(
+      key,
+      setTimeout(() => {
+        this.delayTimers.delete(key);
+        if (!this.closing) this.consumer!.resume([{ topic, partitions: [partition] }]);
+      }, due - Date.now()),
+    );
   }
 
   private resumeTopics(): void {
@@ -329,11 +369,22 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
     entry.abort = new AbortController();
     this.running.add(entry);
     const ctx = new ScheduledContext([{ ...entry.meta, priority, enqueuedAt, signal: entry.abort.signal }]);
-    void this.withRetry(() => this.invoke(entry.route.pattern, entry.value, ctx))
+    // The job's trace context (from its headers) covers everything the handler logs and publishes.
+    const trace = traceFromHeaders(entry.meta.headers);
+    const aborted = () => entry.abort!.signal.aborted;
+    const attempt = () => this.withRetry(() => this.invoke(entry.route.pattern, entry.value, ctx), undefined, aborted);
+    void (trace ? runWithTrace(trace, attempt) : attempt())
       .then(async (error) => {
         if (error === null) return true;
         // Closing: leave it unfinished so it is replayed, rather than dead-lettering a healthy job.
         if (this.closing) return false;
+        // Aborted by us (e.g. a forced pool stop) and the handler gave up: it goes back to the head
+        // of its queue, unfinished, and runs again when dispatching resumes.
+        if (aborted()) {
+          entry.abort = undefined;
+          this.queues!.unshift(priority, entry, enqueuedAt);
+          return false;
+        }
         await this.deadLetterEntry(entry, `handler failed after retries: ${error}`);
         return true;
       })
@@ -359,7 +410,8 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
       at: new Date().toISOString(),
       consumer_group: this.options.groupId,
     };
-    await this.options.producer.publish(Topics.dlq, entry.meta.key ?? entry.tpKey, letter);
+    await this.options.producer.publish(Topics.dlq, entry.meta.key ?? entry.tpKey, letter, traceHeadersOf(entry.meta.headers));
+    deadLettersTotal.inc({ group: this.options.namer.group(this.options.groupId), topic: entry.physicalTopic });
   }
 
   private finish(tpKey: string, offset: string): void {
@@ -413,23 +465,31 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
     if (enabled && this.queues) this.pump();
   }
 
-  /** Aborts in-flight jobs matching `pred`; returns how many. */
-  abortWhere(pred: (meta: ConsumedMessage) => boolean): number {
+  /** Aborts in-flight jobs matching `pred` (the handler sees `reason` on its signal); returns how many. */
+  abortWhere(pred: (meta: ConsumedMessage) => boolean, reason: string = 'aborted'): number {
     let n = 0;
     for (const e of this.running) {
       if (pred({ ...e.meta, value: e.value })) {
-        e.abort?.abort();
+        e.abort?.abort(reason);
         n++;
       }
     }
     return n;
   }
 
+  private inFlightByPriority(): Record<Priority, number> {
+    const out = Object.fromEntries(PRIORITIES.map((p) => [p, 0])) as Record<Priority, number>;
+    for (const e of this.running) out[e.route.priorityOf?.(e.meta.topic) ?? 'normal']++;
+    return out;
+  }
+
   stats(): SchedulerStats {
     const q = this.queues;
     return {
       inFlight: this.running.size,
+      inFlightByPriority: this.inFlightByPriority(),
       maxConcurrent: this.options.scheduler?.maxConcurrent ?? 0,
+      maxWaiting: this.options.scheduler?.maxWaiting ?? 0,
       waiting: Object.fromEntries(PRIORITIES.map((p) => [p, q?.size(p) ?? 0])) as Record<Priority, number>,
       pausedTopics: [...this.paused.keys()],
       dispatching: this.dispatching,
@@ -457,6 +517,8 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
         for (const e of this.running) e.abort?.abort();
       }
     }
+    this.delayTimers.forEach((t) => clearTimeout(t));
+    this.delayTimers.clear();
     if (this.commitTimer) clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
     await this.commit();

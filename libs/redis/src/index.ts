@@ -1,2 +1,5 @@
 export * from './redis';
 export * from './job-hot-store';
+export * from './job-updates';
+export * from './rate-limiter';
+export * from './worker-registry';

@@ -36,5 +36,17 @@ export function send(reply: FastifyReply, exception: unknown, log: Logger): void
     body.error_id = errorId;
     log.error({ msg: 'unhandled error', error_id: errorId, err: exception instanceof Error ? { message: exception.message, stack: exception.stack } : String(exception) });
   }
+  // The OpenAI-compatible routes answer in OpenAI's error shape, so its SDKs surface the message.
+  if (reply.request.url.startsWith('/v1/')) {
+    void reply.status(error.status).headers(error.headers).send(openAiErrorBody(error, body.error_id));
+    return;
+  }
   void reply.status(error.status).headers(error.headers).send(body);
+}
+
+/** `{error: {message, type, param, code}}`; `code` is the same stable code as on /api routes. */
+export function openAiErrorBody(error: ApiError, errorId?: unknown): Record<string, unknown> {
+  const type = error.status === 401 ? 'authentication_error' : error.status === 403 ? 'permission_error' : error.status === 429 ? 'rate_limit_error' : error.status >= 500 ? 'server_error' : 'invalid_request_error';
+  const message = error.errors?.length ? `${error.detail}: ${error.errors.join('; ')}` : error.detail;
+  return { error: { message, type, param: null, code: error.code, ...(errorId ? { error_id: errorId } : {}) } };
 }

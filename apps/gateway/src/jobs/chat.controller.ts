@@ -1,5 +1,7 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ChatRequestDto } from '@gantry/contracts';
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { ChatSubmitDto } from './chat-submit.dto';
 import { JobsService } from './jobs.service';
 import { SubmitHeaders } from './submit-headers';
 
@@ -10,8 +12,14 @@ export class ChatController {
 
   @Post('chat')
   @HttpCode(202)
-  async chat(@SubmitHeaders() headers: SubmitHeaders, @Body() body: ChatRequestDto) {
-    const requestId = await this.jobs.submitChat(body, headers);
+  async chat(
+    @CurrentPrincipal() principal: Principal,
+    @SubmitHeaders() headers: SubmitHeaders,
+    @Body() body: ChatSubmitDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const { requestId, rateLimitHeaders } = await this.jobs.submitChat(body, headers, principal);
+    void reply.headers(rateLimitHeaders);
     return { request_id: requestId, status: 'queued', message: 'Request queued for processing' };
   }
 }

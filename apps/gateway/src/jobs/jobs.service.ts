@@ -1,11 +1,21 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { BACKEND_MODEL, poolOfModel, Topics, type ChatRequest, type JobMessage, type JobView } from '@gantry/contracts';
+import { BACKEND_MODEL, poolOfModel, queuedJobView, STATUS_RANK, TERMINAL_STATUSES, Topics, type JobEvent, type JobMessage, type JobOptions, type JobView } from '@gantry/contracts';
 import { JobsRepository } from '@gantry/db';
 import { GantryProducer } from '@gantry/kafka';
-import { JobHotStore } from '@gantry/redis';
+import { JobChannels, JobHotStore, type JobUpdate, JobUpdatesHub } from '@gantry/redis';
+import type { Redis } from 'ioredis';
+import type { ChatSubmitDto } from './chat-submit.dto';
+import { estimateChatTokens } from '../admission/token-estimate';
+import { SubmitAdmissionService } from '../admission/submit-admission.service';
+import type { Principal } from '../auth/principal';
+import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
+
+export const GATEWAY_REDIS = Symbol('GATEWAY_REDIS');
+const CANCEL_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import type { SubmitHeaders } from './submit-headers';
+import { DocumentViewService } from '../ocr/document-view.service';
 
 /** The asynchronous core behind every front door: submit and get. */
 @Injectable()
@@ -16,12 +26,28 @@ export class JobsService {
     private readonly producer: GantryProducer,
     private readonly hot: JobHotStore,
     private readonly jobs: JobsRepository,
+    private readonly hub: JobUpdatesHub,
+    @Inject(GATEWAY_REDIS) private readonly redis: Redis,
+    private readonly channels: JobChannels,
+    private readonly admission: SubmitAdmissionService,
+    private readonly webhookPolicy: WebhookUrlPolicy,
+    @Optional() private readonly documentViews?: DocumentViewService,
   ) {}
 
-  /** Publishes the job (acknowledged by Kafka) and seeds its hot copy; returns the request id. */
-  async submitChat(body: ChatRequest, headers: SubmitHeaders): Promise<string> {
+  /**
+   * Admits the job for `principal` (model allowed, pool backlog, rate limits), publishes it
+   * (acknowledged by Kafka) and seeds its hot copy; returns the request id and rate-limit headers.
+   */
+  async submitChat(body: ChatSubmitDto, headers: SubmitHeaders, principal: Principal): Promise<{ requestId: string; rateLimitHeaders: Record<string, string> }> {
     const pool = poolOfModel(body.model);
     if (pool !== 'gemma') throw new ApiError(ApiErrorCode.ModelNotFound, `Model ${body.model} not available`);
+    if (body.webhook) await this.webhookPolicy.check(body.webhook);
+    const createdAt = new Date();
+    const options: JobOptions = {
+      ...(body.webhook ? { webhook: body.webhook, webhook_events_filter: body.webhook_events_filter ?? ['completed'] } : {}),
+      ...(body.ttl ? { deadline_at: new Date(createdAt.getTime() + body.ttl * 1000).toISOString() } : {}),
+      ...(body.execution_timeout ? { execution_timeout_ms: body.execution_timeout * 1000 } : {}),
+    };
     const job: JobMessage = {
       schema: 1,
       request_id: randomUUID(),
@@ -30,45 +56,125 @@ export class JobsService {
       pool,
       model: BACKEND_MODEL[pool],
       priority: headers.priority,
-      created_at: new Date().toISOString(),
+      created_at: createdAt.toISOString(),
       request: { model: body.model, messages: body.messages, max_tokens: body.max_tokens, temperature: body.temperature },
+      ...(Object.keys(options).length ? { options } : {}),
     };
+    const admission = await this.admission.admit(principal, {
+      requestId: job.request_id,
+      clientId: job.client_id,
+      pool,
+      model: job.model,
+      priority: job.priority,
+      tokens: estimateChatTokens(body.messages, body.max_tokens),
+    });
     try {
       await this.producer.publish(Topics.jobs(pool, job.priority), job.request_id, job, { 'x-request-id': job.request_id });
     } catch (err) {
+      admission.release();
       this.log.error({ msg: 'could not queue job', request_id: job.request_id, err: String(err) });
       throw new ApiError(ApiErrorCode.QueueUnavailable, 'Queue is unavailable, please try again later', undefined, { 'retry-after': '5' });
     }
     // The job is accepted once Kafka has it; the hot copy only makes the first poll instant.
-    await this.hot.putMany([queuedView(job)]).catch((err: unknown) => this.log.warn({ msg: 'hot copy not written', request_id: job.request_id, err: String(err) }));
-    return job.request_id;
+    // Skipped while Redis is unreachable (a write would wait for ioredis to give up): polls read Postgres.
+    if (this.redis.status === 'ready') {
+      await this.hot.putMany([queuedJobView(job)]).catch((err: unknown) => this.log.warn({ msg: 'hot copy not written', request_id: job.request_id, err: String(err) }));
+    }
+    return { requestId: job.request_id, rateLimitHeaders: admission.headers };
   }
 
   /** Reads the hot copy first, Postgres second. Another client's job is reported as not found. */
   async get(requestId: string, clientId?: string): Promise<JobView> {
-    const view = (await this.hot.get(requestId).catch(() => null)) ?? (await this.jobs.findView(requestId));
+    const hot = this.redis.status === 'ready' ? await this.hot.get(requestId).catch(() => null) : null;
+    const view = hot ?? (await this.jobs.findView(requestId));
     if (!view || (clientId !== undefined && view.client_id !== clientId)) {
       throw new ApiError(ApiErrorCode.JobNotFound, `Job ${requestId} not found`);
     }
+    // A PDF's parent job shows how far its pages are.
+    return this.documentViews ? this.documentViews.decorate(view) : view;
+  }
+
+  /**
+   * Long-poll: returns as soon as the job changes state or finishes, or after `waitMs` with the
+   * current state. Listens before reading, so a change between the two is not missed.
+   */
+  async wait(requestId: string, clientId: string | undefined, waitMs: number): Promise<JobView> {
+    const deadline = Date.now() + waitMs;
+    let signals = 0;
+    let signal: () => void = () => undefined;
+    // Recorded states carry the view; a worker's early `running` signal has none, so after any
+    // signal the job is read again and the wait goes on until what polling returns has moved.
+    const stop = await this.hub.listen(requestId, (u) => {
+      if (u.type !== 'state') return;
+      signals++;
+      signal();
+    });
+    try {
+      let seen = signals;
+      const first = await this.get(requestId, clientId);
+      const rank = STATUS_RANK[first.status];
+      let view = first;
+      while (!TERMINAL_STATUSES.has(view.status) && STATUS_RANK[view.status] === rank) {
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        // A signal that came while we were reading is not lost: then read again at once.
+        if (signals === seen) {
+          let timer: NodeJS.Timeout | undefined;
+          await new Promise<void>((resolve) => {
+            signal = resolve;
+            timer = setTimeout(resolve, left);
+          });
+          clearTimeout(timer);
+        }
+        seen = signals;
+        view = await this.get(requestId, clientId);
+      }
+      return view;
+    } finally {
+      stop();
+    }
+  }
+
+  /** Subscribes to a job's live updates, then returns its current state (see wait()). */
+  async watch(requestId: string, clientId: string | undefined, listener: (u: JobUpdate) => void): Promise<{ view: JobView; stop: () => void }> {
+    const stop = await this.hub.listen(requestId, listener);
+    try {
+      return { view: await this.get(requestId, clientId), stop };
+    } catch (err) {
+      stop();
+      throw err;
+    }
+  }
+
+  /**
+   * Cancels a job that has not finished. Every worker learns it (marker + broadcast): a queued job
+   * is skipped when dequeued, a running one has its upstream request aborted. A queued job is
+   * marked cancelled at once, so the answer holds even if no worker is running.
+   */
+  async cancel(requestId: string, clientId: string | undefined): Promise<JobView> {
+    const view = await this.get(requestId, clientId);
+    if (TERMINAL_STATUSES.has(view.status)) {
+      throw new ApiError(ApiErrorCode.JobNotCancellable, `Job ${requestId} already finished (${view.status})`);
+    }
+    await this.redis.set(JobChannels.cancelKey(requestId), '1', 'EX', CANCEL_MARKER_TTL_SECONDS);
+    await this.redis.publish(this.channels.cancel, requestId);
+    if (view.status === 'queued') {
+      const event: JobEvent = {
+        schema: 1,
+        request_id: requestId,
+        type: 'cancelled',
+        at: new Date().toISOString(),
+        client_id: view.client_id,
+        pool: view.pool,
+        model: view.model,
+        priority: view.priority,
+        kind: view.kind,
+        attempt: view.attempts,
+        error: { code: 'cancelled', message: 'cancelled before it started' },
+        ...(view.webhook ? { options: { webhook: view.webhook, webhook_events_filter: view.webhook_events_filter } } : {}),
+      };
+      await this.producer.publish(Topics.jobEvents, requestId, event, { 'x-request-id': requestId });
+    }
     return view;
   }
-}
-
-function queuedView(job: JobMessage): JobView {
-  return {
-    request_id: job.request_id,
-    status: 'queued',
-    kind: job.kind,
-    model: job.model,
-    priority: job.priority,
-    client_id: job.client_id,
-    attempts: 0,
-    created_at: job.created_at,
-    started_at: null,
-    finished_at: null,
-    result: null,
-    usage: null,
-    error: null,
-    timings: { queue_ms: null, run_ms: null, total_ms: null },
-  };
 }

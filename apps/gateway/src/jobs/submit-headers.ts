@@ -1,6 +1,8 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { PRIORITIES, type Priority } from '@gantry/contracts';
+import { submitterClientId } from '../auth/client-scope';
+import type { Principal } from '../auth/principal';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 
 export interface SubmitHeaders {
@@ -8,15 +10,12 @@ export interface SubmitHeaders {
   priority: Priority;
 }
 
-const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
-
-/** `X-Client-ID` (required) and `X-Priority` (`low|normal|high`, default `normal`), validated. */
-export function parseSubmitHeaders(headers: FastifyRequest['headers']): SubmitHeaders {
-  const clientId = headers['x-client-id'];
-  if (clientId === undefined || clientId === '') throw new ApiError(ApiErrorCode.MissingClientId, 'X-Client-ID header is required');
-  if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) {
-    throw new ApiError(ApiErrorCode.InvalidClientId, 'X-Client-ID must be 1-128 characters of letters, digits and . _ : @ -');
-  }
+/**
+ * `X-Client-ID` and `X-Priority` (`low|normal|high`, default `normal`), validated. The client id
+ * defaults to the credential's client, must match it, and is required for admins.
+ */
+export function parseSubmitHeaders(headers: FastifyRequest['headers'], principal?: Principal): SubmitHeaders {
+  const clientId = submitterClientId(headers['x-client-id'], principal);
   const raw = headers['x-priority'];
   const priority = raw === undefined || raw === '' ? 'normal' : typeof raw === 'string' ? raw.toLowerCase() : '';
   if (!(PRIORITIES as readonly string[]).includes(priority)) {
@@ -25,6 +24,7 @@ export function parseSubmitHeaders(headers: FastifyRequest['headers']): SubmitHe
   return { clientId, priority: priority as Priority };
 }
 
-export const SubmitHeaders = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
-  parseSubmitHeaders(ctx.switchToHttp().getRequest<FastifyRequest>().headers),
-);
+export const SubmitHeaders = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
+  const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+  return parseSubmitHeaders(req.headers, req.principal);
+});

@@ -10,6 +10,7 @@ import {
   type JobView,
   type OcrRequest,
   type OcrResolution,
+  queuedJobView,
 } from '@gantry/contracts';
 import { BlobStore, OcrDocumentsRepository } from '@gantry/db';
 import { GantryProducer } from '@gantry/kafka';
@@ -160,21 +161,5 @@ export class OcrSubmitService {
 }
 
 function queuedView(requestId: string, createdAt: string, headers: SubmitHeaders): JobView {
-  return {
-    request_id: requestId,
-    status: 'queued',
-    kind: 'ocr',
-    pool: POOL,
-    model: BACKEND_MODEL[POOL],
-    priority: headers.priority,
-    client_id: headers.clientId,
-    attempts: 0,
-    created_at: createdAt,
-    started_at: null,
-    finished_at: null,
-    result: null,
-    usage: null,
-    error: null,
-    timings: { queue_ms: null, run_ms: null, total_ms: null },
-  };
+  return queuedJobView({ request_id: requestId, kind: 'ocr', pool: POOL, model: BACKEND_MODEL[POOL], priority: headers.priority, client_id: headers.clientId, created_at: createdAt });
 }

@@ -1,9 +1,13 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { BACKEND_MODEL, Topics, VLLM_PRIORITY, type JobEvent, type JobEventType, type JobMessage } from '@gantry/contracts';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { BACKEND_MODEL, isChatJob, isOcrJob, Topics, VLLM_PRIORITY, type JobEvent, type JobEventType, type JobMessage } from '@gantry/contracts';
 import { backoffMs, GantryProducer, type ScheduledMessageMeta } from '@gantry/kafka';
+import { JobChannels } from '@gantry/redis';
+import type { Redis } from 'ioredis';
 import { BackendError } from '../backend/backend-error';
 import { CircuitBreaker } from '../backend/circuit-breaker';
 import { VllmClient } from '../backend/vllm.client';
+import { OcrExecutor } from '../ocr/ocr-executor';
+import { JobMetrics } from './job-metrics';
 
 export interface RunnerSettings {
   maxAttempts: number;
@@ -13,6 +17,10 @@ export interface RunnerSettings {
   sendPriority: boolean;
 }
 export const RUNNER_SETTINGS = Symbol('RUNNER_SETTINGS');
+export const WORKER_REDIS = Symbol('WORKER_REDIS');
+
+/** Abort reason used when a client cancels a running job (the signal's `reason`). */
+export const CANCELLED = 'cancelled';
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -47,25 +55,52 @@ export class JobRunner {
     private readonly producer: GantryProducer,
     private readonly backend: VllmClient,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
+    @Inject(WORKER_REDIS) private readonly redis: Redis,
+    private readonly channels: JobChannels,
+    /** Present on OCR pools: runs `ocr` jobs (retries, events and the breaker stay here). */
+    @Optional() private readonly ocr?: OcrExecutor,
   ) {}
 
   async run(job: JobMessage, meta: ScheduledMessageMeta): Promise<void> {
     const { signal } = meta;
     const headers = { 'x-request-id': job.request_id, ...(meta.headers.traceparent ? { traceparent: meta.headers.traceparent } : {}) };
+    const metrics = new JobMetrics(job);
     const emit = (type: JobEventType, attempt: number, extra: Partial<JobEvent> = {}) =>
-      this.producer.publish(Topics.jobEvents, job.request_id, this.event(job, type, attempt, extra), headers);
+      this.producer.publish(Topics.jobEvents, job.request_id, this.event(job, type, attempt, extra), headers).then(() => metrics.observe(type, extra));
 
+    // A job past its queue deadline, or cancelled while queued, never reaches the backend.
+    const deadline = job.options?.deadline_at;
+    if (deadline && Date.parse(deadline) <= Date.now()) {
+      await emit('expired', 0, { error: { code: 'expired', message: `not started before its deadline ${deadline}` } });
+      return;
+    }
+    // Redis unreachable: the marker cannot be read and the job runs (issue 6: no job is lost to a Redis outage).
+    const cancelled = this.redis.status === 'ready' && (await this.redis.exists(JobChannels.cancelKey(job.request_id)).catch(() => 0));
+    if (cancelled) {
+      await emit('cancelled', 0, { error: { code: 'cancelled', message: 'cancelled before it started' } });
+      return;
+    }
+
+    const budgetMs = job.options?.execution_timeout_ms;
+    const runDeadline = budgetMs ? Date.now() + budgetMs : Infinity;
     for (let attempt = 1; ; attempt++) {
-      if (signal.aborted) throw new JobInterrupted(job.request_id);
+      if (signal.aborted) return this.interrupted(job, signal, attempt - 1, emit);
       await emit('started', attempt, { backend: this.backend.baseUrl });
       try {
-        const completion = await this.call(job, signal);
+        const remaining = runDeadline - Date.now();
+        if (remaining <= 0) throw new BackendError('backend_timeout', 'execution timeout', false);
+        const completion = await this.call(job, signal, Math.min(this.settings.requestTimeoutMs, remaining));
         await emit('succeeded', attempt, { result: completion, usage: completion.usage, backend: this.backend.baseUrl });
         this.log.debug({ msg: 'job succeeded', request_id: job.request_id, attempt });
         return;
       } catch (err) {
         if (!(err instanceof BackendError)) throw err;
-        if (err.code === 'aborted') throw new JobInterrupted(job.request_id);
+        if (err.code === 'aborted') return this.interrupted(job, signal, attempt, emit);
+        if (err.code === 'backend_timeout' && Date.now() >= runDeadline) {
+          const error = { code: 'execution_timeout', message: `did not finish within its execution_timeout of ${budgetMs} ms` };
+          await emit('failed', attempt, { error, backend: this.backend.baseUrl });
+          return;
+        }
         const error = { code: err.code, message: err.message, ...(err.status ? { status: err.status } : {}) };
         if (!err.transient || attempt >= this.settings.maxAttempts) {
           const finalError = err.transient ? { ...error, message: `${err.message} (gave up after ${attempt} attempts)` } : error;
@@ -81,17 +116,43 @@ export class JobRunner {
     }
   }
 
-  private async call(job: JobMessage, signal: AbortSignal) {
+  /** Cancelled by the client: a terminal outcome. Anything else (shutdown, forced stop): run it again later. */
+  private async interrupted(job: JobMessage, signal: AbortSignal, attempt: number, emit: (type: JobEventType, attempt: number, extra?: Partial<JobEvent>) => Promise<void>): Promise<void> {
+    if (signal.reason !== CANCELLED) throw new JobInterrupted(job.request_id);
+    await emit('cancelled', attempt, { error: { code: 'cancelled', message: 'cancelled while running; the upstream request was aborted' } });
+  }
+
+  private async call(job: JobMessage, signal: AbortSignal, timeoutMs: number) {
     if (!this.breaker.allow()) {
       throw new BackendError('circuit_open', `circuit open for ${this.backend.baseUrl}`, true, undefined, this.breaker.retryInMs());
     }
+    const opts = {
+      model: BACKEND_MODEL[job.pool],
+      priority: this.settings.sendPriority ? VLLM_PRIORITY[job.priority] : undefined,
+      signal,
+      timeoutMs,
+    };
     try {
-      const completion = await this.backend.chat(job.request, {
-        model: BACKEND_MODEL[job.pool],
-        priority: this.settings.sendPriority ? VLLM_PRIORITY[job.priority] : undefined,
-        signal,
-        timeoutMs: this.settings.requestTimeoutMs,
-      });
+      if (isOcrJob(job)) {
+        if (!this.ocr) throw new BackendError('invalid_input', `pool ${job.pool} does not run OCR jobs`, false);
+        const result = await this.ocr.execute(job, opts);
+        this.breaker.success();
+        return result;
+      }
+      if (!isChatJob(job)) throw new BackendError('invalid_input', `unknown job kind ${String(job.kind)}`, false);
+      // Stream tokens only when someone watches the job (SSE on any gateway replica): no cost otherwise.
+      const channel = this.channels.job(job.request_id);
+      const [, watchers] =
+        this.redis.status === 'ready' ? ((await this.redis.call('PUBSUB', 'NUMSUB', channel).catch(() => [channel, 0])) as [string, number]) : [channel, 0];
+      let completion;
+      if (Number(watchers) > 0) {
+        void this.redis.publish(channel, JSON.stringify({ type: 'state', status: 'running' }));
+        completion = await this.backend.chatStream(job.request, opts, (delta, index) => {
+          void this.redis.publish(channel, JSON.stringify({ type: 'token', index, delta }));
+        });
+      } else {
+        completion = await this.backend.chat(job.request, opts);
+      }
       this.breaker.success();
       return completion;
     } catch (err) {
@@ -114,6 +175,7 @@ export class JobRunner {
       priority: job.priority,
       kind: job.kind,
       attempt,
+      ...(isOcrJob(job) && job.request.document ? { parent_id: job.request.document.parent_id } : {}),
       ...extra,
     };
   }

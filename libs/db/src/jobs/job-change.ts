@@ -18,6 +18,8 @@ export interface JobChange {
   created_at: string | null;
   started_at: string | null;
   finished_at: string | null;
+  webhook: string | null;
+  webhook_events: string[] | null;
 }
 
 export function changeFromJob(job: JobMessage): JobChange {
@@ -38,6 +40,8 @@ export function changeFromJob(job: JobMessage): JobChange {
     created_at: job.created_at,
     started_at: null,
     finished_at: null,
+    webhook: job.options?.webhook ?? null,
+    webhook_events: job.options?.webhook ? (job.options.webhook_events_filter ?? ['completed']) : null,
   };
 }
 
@@ -63,6 +67,8 @@ export function changeFromEvent(e: JobEvent): JobChange | null {
     created_at: null,
     started_at: e.type === 'started' ? e.at : null,
     finished_at: terminal ? e.at : null,
+    webhook: e.options?.webhook ?? null,
+    webhook_events: e.options?.webhook ? (e.options.webhook_events_filter ?? ['completed']) : null,
   };
 }
 
@@ -87,6 +93,8 @@ export function mergeChange(prev: JobChange, next: JobChange): JobChange {
     created_at: prev.request ? prev.created_at : next.request ? next.created_at : minIso(prev.created_at, next.created_at),
     started_at: minIso(prev.started_at, next.started_at),
     finished_at: prevTerminal ? prev.finished_at : next.finished_at,
+    webhook: prev.webhook ?? next.webhook,
+    webhook_events: prev.webhook_events ?? next.webhook_events,
   };
 }
 

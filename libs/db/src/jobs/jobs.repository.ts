@@ -9,7 +9,7 @@ interface JobRow {
   request_id: string;
   client_id: string;
   kind: JobView['kind'];
-  pool: string;
+  pool: JobView['pool'];
   model: string;
   priority: JobView['priority'];
   status: JobView['status'];
@@ -21,6 +21,8 @@ interface JobRow {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  webhook: string | null;
+  webhook_events: JobView['webhook_events_filter'];
 }
 
 const ms = (from: Date | null, to: Date | null) => (from && to ? to.getTime() - from.getTime() : null);
@@ -30,6 +32,7 @@ export function toJobView(r: JobRow): JobView {
     request_id: r.request_id,
     status: r.status,
     kind: r.kind,
+    pool: r.pool,
     model: r.model,
     priority: r.priority,
     client_id: r.client_id,
@@ -45,10 +48,11 @@ export function toJobView(r: JobRow): JobView {
       run_ms: ms(r.started_at, r.finished_at),
       total_ms: ms(r.created_at, r.finished_at),
     },
+    ...(r.webhook ? { webhook: r.webhook, webhook_events_filter: r.webhook_events } : {}),
   };
 }
 
-const VIEW_COLUMNS = 'request_id, client_id, kind, pool, model, priority, status, status_rank, attempts, result, error, usage, created_at, started_at, finished_at';
+const VIEW_COLUMNS = 'request_id, client_id, kind, pool, model, priority, status, status_rank, attempts, result, error, usage, created_at, started_at, finished_at, webhook, webhook_events';
 
 /**
  * Multi-row upsert with forward-only precedence (DESIGN.md §3): the status never moves back, the
@@ -57,18 +61,21 @@ const VIEW_COLUMNS = 'request_id, client_id, kind, pool, model, priority, status
  */
 const UPSERT_SQL = `
   INSERT INTO jobs AS j (request_id, client_id, kind, pool, model, priority, status, status_rank, attempts,
-                         request, result, error, usage, created_at, started_at, finished_at, updated_at)
+                         request, result, error, usage, created_at, started_at, finished_at, updated_at, webhook, webhook_events)
   SELECT request_id, client_id, kind, pool, model, priority, status, status_rank, attempts,
-         request, result, error, usage, COALESCE(created_at, started_at, finished_at, now()), started_at, finished_at, now()
+         request, result, error, usage, COALESCE(created_at, started_at, finished_at, now()), started_at, finished_at, now(),
+         webhook, webhook_events
   FROM jsonb_to_recordset($1::jsonb) AS x(
     request_id uuid, client_id text, kind text, pool text, model text, priority text, status text,
     status_rank smallint, attempts int, request jsonb, result jsonb, error jsonb, usage jsonb,
-    created_at timestamptz, started_at timestamptz, finished_at timestamptz)
+    created_at timestamptz, started_at timestamptz, finished_at timestamptz, webhook text, webhook_events text[])
   ON CONFLICT (request_id) DO UPDATE SET
     status      = CASE WHEN EXCLUDED.status_rank > j.status_rank THEN EXCLUDED.status ELSE j.status END,
     status_rank = GREATEST(j.status_rank, EXCLUDED.status_rank),
     attempts    = GREATEST(j.attempts, EXCLUDED.attempts),
     request     = COALESCE(j.request, EXCLUDED.request),
+    webhook     = COALESCE(j.webhook, EXCLUDED.webhook),
+    webhook_events = COALESCE(j.webhook_events, EXCLUDED.webhook_events),
     result      = CASE WHEN j.status_rank = 2 THEN j.result ELSE EXCLUDED.result END,
     error       = CASE WHEN j.status_rank = 2 THEN j.error ELSE EXCLUDED.error END,
     usage       = CASE WHEN j.status_rank = 2 THEN j.usage ELSE EXCLUDED.usage END,
@@ -100,6 +107,12 @@ export class JobsRepository {
   async countByStatus(): Promise<Record<string, number>> {
     const rows: Array<{ status: string; n: string }> = await this.ds.query('SELECT status, count(*) AS n FROM jobs GROUP BY status');
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  /** How many of the client's recorded jobs are not finished (the concurrency limit's fallback count). */
+  async countUnfinishedOfClient(clientId: string): Promise<number> {
+    const rows: Array<{ n: string }> = await this.ds.query('SELECT count(*) AS n FROM jobs WHERE status_rank < 2 AND client_id = $1', [clientId]);
+    return Number(rows[0].n);
   }
 }
 

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { Topics, type JobEvent, type PoolControlState } from '@gantry/contracts';
+import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
+import type { PoolView } from '../apps/gateway/src/admin/pool-view';
+import type { RunningRecorder } from '../apps/recorder/src/recorder.bootstrap';
+import type { RunningWorker } from '../apps/worker/src/worker.bootstrap';
+import { call } from './support/http';
+import { TopicReader } from './support/kafka-helpers';
+import { getJson } from './support/operations';
+import { chatBody, createStack, getJob, submitChat, waitFor, waitTerminal, type TestStack } from './support/stack';
+
+type Pools = Record<string, PoolView>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Pool control (`/admin/models`, issue 7): the desired state goes through the compacted control
+ * topic to every worker replica. Stopping never loses a job: a graceful stop lets running jobs
+ * finish, a forced one puts them back in the queue, and the state survives restarts.
+ */
+describe('/admin/models: starting and stopping pools', () => {
+  let stack: TestStack;
+  let gw: RunningGateway;
+  let worker: RunningWorker;
+  let recorder: RunningRecorder;
+  let events: TopicReader<JobEvent>;
+  const workerEnv = { WORKER_MAX_CONCURRENT: '2' };
+
+  const models = () => getJson<Pools>(`${gw.url}/admin/models`, stack.adminAuth());
+  const post = (path: string, headers = stack.adminAuth()) => call(gw.url, 'POST', path, headers);
+  const gemma = async () => (await models()).body.gemma;
+  const waitStatus = (status: PoolView['status'], what = `gemma to be ${status}`) =>
+    waitFor(async () => {
+      const v = await gemma();
+      return v.status === status ? v : null;
+    }, what);
+  const submit = async (n: number, label: string): Promise<string[]> => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const res = await submitChat(gw.url, chatBody(`${label} ${i} ${randomUUID()}`), stack.auth('pools-app'));
+      expect(res.status).toBe(202);
+      ids.push(res.body.request_id as string);
+    }
+    return ids;
+  };
+  const statuses = async (ids: string[]) => Promise.all(ids.map(async (id) => (await getJob(gw.url, id)).body.status));
+  const controlState = async (): Promise<PoolControlState | undefined> => {
+    const reader = await TopicReader.start<PoolControlState>(stack, Topics.control);
+    try {
+      await sleep(1_000);
+      return reader.values((v) => v.pool === 'gemma').at(-1);
+    } finally {
+      await reader.stop();
+    }
+  };
+  /** Every job succeeded, with one row, and exactly one `succeeded` event (one result). */
+  const expectOneResultEach = async (ids: string[]) => {
+    for (const id of ids) expect((await waitTerminal(gw.url, id, 60_000)).status).toBe('succeeded');
+    const rows = await stack.pg.query<{ request_id: string; status: string }>('SELECT request_id, status FROM jobs WHERE request_id = ANY($1)', [ids]);
+    expect(rows.rows).toHaveLength(ids.length);
+    expect(rows.rows.every((r) => r.status === 'succeeded')).toBe(true);
+    await events.waitForValues((e) => e.type === 'succeeded' && ids.includes(e.request_id), 'the succeeded events', ids.length);
+    for (const id of ids) expect(events.values((e) => e.type === 'succeeded' && e.request_id === id)).toHaveLength(1);
+  };
+
+  beforeAll(async () => {
+    // 16 tokens at 150 ms each: a job runs about 2.4 s, long enough to stop the pool under it.
+    stack = await createStack({ sim: { itlMs: 150 } });
+    gw = await stack.startGateway();
+    recorder = await stack.startRecorder();
+    worker = await stack.startWorker(workerEnv);
+    events = await TopicReader.start<JobEvent>(stack, Topics.jobEvents);
+  });
+  afterAll(async () => {
+    await events?.stop();
+    await stack?.stop();
+  });
+
+  it('lists every pool with the reference fields, its backend, workers and desired state', async () => {
+    const v = await waitStatus('running');
+    expect(v).toEqual({
+      name: 'gemma',
+      status: 'running',
+      desired: 'running',
+      stop_mode: null,
+      port: stack.sim.port,
+      started_at: expect.any(String),
+      uptime_seconds: expect.any(Number),
+      stopped_at: null,
+      resolution: null,
+      is_healthy: true,
+      engine: 'vllm',
+      backend_url: stack.sim.url,
+      backend_healthy: true,
+      workers: 1,
+      in_flight: 0,
+    });
+    expect(Date.parse(v.started_at!)).toBeLessThanOrEqual(Date.now());
+    // No OCR worker runs in this stack: the pool is meant to run but nothing serves it.
+    const ocr = (await models()).body['deepseek-ocr'];
+    expect(ocr).toMatchObject({ name: 'deepseek-ocr', status: 'no_workers', desired: 'running', workers: 0, is_healthy: false, resolution: 'large', engine: 'tesseract', backend_url: null });
+  });
+
+  it('refuses bad input with stable codes and changes nothing', async () => {
+    for (const name of ['gpt-4', 'GEMMA', 'deepseek-ocr-2', '%20']) {
+      for (const action of ['start', 'stop']) {
+        const res = await post(`/admin/models/${name}/${action}`);
+        expect(res.status).toBe(404);
+        expect(res.body.code).toBe('model_not_found');
+      }
+    }
+    for (const graceful of ['yes', '0', 'maybe', 'true&graceful=false']) {
+      const res = await post(`/admin/models/gemma/stop?graceful=${graceful}`);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: 'invalid_request', errors: ['graceful: must be true or false'] });
+    }
+    expect((await post('/admin/models/deepseek/start?resolution=huge')).body.code).toBe('invalid_resolution');
+    expect((await post('/admin/models/gemma/start?resolution=tiny')).body.code).toBe('invalid_request');
+    // Admins only.
+    expect((await post('/admin/models/gemma/stop', stack.auth('pools-app'))).status).toBe(403);
+    expect((await post('/admin/models/gemma/stop', {})).status).toBe(401);
+    expect((await getJson(`${gw.url}/admin/models`, stack.auth('pools-app'))).status).toBe(403);
+    // Nothing was written: the pool was never stopped.
+    expect(await controlState()).toBeUndefined();
+    expect((await gemma()).status).toBe('running');
+  });
+
+  it('accepts the reference name "deepseek" for the OCR pool, and start?resolution= sets its default', async () => {
+    const stop = await post('/admin/models/deepseek/stop');
+    expect(stop).toMatchObject({ status: 200, body: { status: 'stopped', model: 'deepseek-ocr', graceful: true } });
+    expect((await models()).body['deepseek-ocr']).toMatchObject({ status: 'stopped', desired: 'stopped', stop_mode: 'graceful', stopped_at: expect.any(String) });
+    const start = await post('/admin/models/deepseek/start?resolution=gundam');
+    expect(start).toMatchObject({ status: 200, body: { status: 'started', model: 'deepseek-ocr' } });
+    expect((await models()).body['deepseek-ocr']).toMatchObject({ desired: 'running', resolution: 'gundam', stopped_at: null });
+    // The gemma pool was not touched.
+    expect((await gemma()).desired).toBe('running');
+  });
+
+  it('graceful stop: running jobs finish, no new job starts, restarts keep it stopped, start drains the backlog', async () => {
+    const first = await submit(6, 'graceful');
+    await waitFor(async () => stack.sim.stats().running === 2 || null, 'two jobs running on the simulator');
+
+    const res = await post('/admin/models/gemma/stop?graceful=true');
+    expect(res).toMatchObject({ status: 200, body: { status: 'stopped', model: 'gemma', graceful: true } });
+    // `stopped` once the worker has applied the stop and its running jobs have finished.
+    const stopped = await waitStatus('stopped');
+    expect(stopped).toMatchObject({ desired: 'stopped', stop_mode: 'graceful', in_flight: 0, workers: 1, started_at: null });
+    expect(stack.sim.stats().aborted).toBe(0);
+    // The recorder has written the outcomes of the jobs that were running.
+    const settled = await waitFor(async () => {
+      const s = await statuses(first);
+      return s.includes('running') ? null : s;
+    }, 'the finished jobs to be recorded');
+    const finished = settled.filter((s) => s === 'succeeded').length;
+    expect(finished).toBeGreaterThanOrEqual(2);
+    expect(finished).toBeLessThan(6);
+
+    // Nothing new reaches the backend while the pool is stopped, including jobs submitted now.
+    const received = stack.sim.stats().received;
+    const second = await submit(3, 'while-stopped');
+    await sleep(2_000);
+    expect(stack.sim.stats().received).toBe(received);
+    expect((await statuses([...first, ...second])).filter((s) => s === 'queued')).toHaveLength(6 - finished + 3);
+    expect(await controlState()).toMatchObject({ pool: 'gemma', paused: true, stop_mode: 'graceful', changed_at: expect.any(String) });
+
+    // Restart the worker, the gateway and the recorder: the pool is still stopped and nothing runs.
+    await worker.close();
+    await gw.close();
+    await recorder.close();
+    gw = await stack.startGateway();
+    recorder = await stack.startRecorder();
+    worker = await stack.startWorker(workerEnv);
+    expect((await gemma()).desired).toBe('stopped');
+    await waitFor(async () => {
+      const v = await gemma();
+      return v.workers === 1 && v.status === 'stopped' ? v : null;
+    }, 'the restarted worker to report in, stopped');
+    await sleep(2_000);
+    expect(stack.sim.stats().received).toBe(received);
+
+    // Start: the backlog drains, every job once.
+    const started = await post('/admin/models/gemma/start');
+    expect(started).toMatchObject({ status: 200, body: { status: 'started', model: 'gemma' } });
+    await expectOneResultEach([...first, ...second]);
+    expect(stack.sim.stats().received).toBe(received + 6 - finished + 3);
+    const running = await waitStatus('running');
+    expect(Date.parse(running.started_at!)).toBeGreaterThanOrEqual(Date.parse(stopped.stopped_at!));
+  });
+
+  it('forced stop: running jobs are aborted upstream, wait in the queue, and run again after start with one result each', async () => {
+    const ids = await submit(4, 'forced');
+    await waitFor(async () => stack.sim.stats().running === 2 || null, 'two jobs running on the simulator');
+    const aborted = stack.sim.stats().aborted;
+
+    const res = await post('/admin/models/gemma/stop?graceful=FALSE');
+    expect(res).toMatchObject({ status: 200, body: { status: 'stopped', model: 'gemma', graceful: false } });
+    await waitFor(async () => stack.sim.stats().aborted >= aborted + 2 || null, 'the running jobs to be aborted upstream');
+    expect(await waitStatus('stopped')).toMatchObject({ stop_mode: 'forced', in_flight: 0 });
+    // None of them finished: the aborted ones went back to the queue.
+    expect((await statuses(ids)).filter((s) => s === 'succeeded' || s === 'failed')).toEqual([]);
+    const received = stack.sim.stats().received;
+    await sleep(2_000);
+    expect(stack.sim.stats().received).toBe(received);
+
+    await post('/admin/models/gemma/start');
+    await expectOneResultEach(ids);
+    // The two interrupted jobs reached the backend twice, the others once.
+    const bodies = stack.sim.stats().requests.map((r) => JSON.stringify(r.body));
+    const hits = ids.map((_, i) => bodies.filter((b) => b.includes(`forced ${i} `)).length);
+    expect(hits.sort()).toEqual([1, 1, 2, 2]);
+    expect(stack.sim.stats().received).toBe(received + 4);
+  });
+});
