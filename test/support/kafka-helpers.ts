@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Partitioners, type Consumer, type Producer } from 'kafkajs';
-import type { DeadLetter, JobEvent, JobEventType, JobMessage } from '@gantry/contracts';
+import { lifecycleEvent, type DeadLetter, type JobEvent, type JobEventType, type JobMessage } from '@gantry/contracts';
 import { waitFor, type TestStack } from './stack';
 
 /** A valid `JobMessage` as the gateway would publish it (contracts: libs/contracts/src/jobs.ts). */
@@ -21,19 +21,7 @@ export function jobMessage(overrides: Partial<JobMessage> = {}): JobMessage {
 
 /** A valid `JobEvent` for `job` (identity copied from the job). */
 export function jobEvent(job: JobMessage, type: JobEventType, overrides: Partial<JobEvent> = {}): JobEvent {
-  return {
-    schema: 1,
-    request_id: job.request_id,
-    type,
-    at: new Date().toISOString(),
-    client_id: job.client_id,
-    pool: job.pool,
-    model: job.model,
-    priority: job.priority,
-    kind: job.kind,
-    attempt: 1,
-    ...overrides,
-  };
+  return lifecycleEvent(job, type, 1, overrides);
 }
 
 export interface Produced {

@@ -195,3 +195,30 @@ export function queuedJobView(job: Pick<JobMessage, 'request_id' | 'kind' | 'poo
     timings: { queue_ms: null, run_ms: null, total_ms: null },
   };
 }
+
+/**
+ * A lifecycle event for a job, carrying its identity (and options, so the recorder knows the
+ * job's webhook whichever message it sees first). Built from the job message in the worker, or
+ * from the job's view where only that is at hand (the gateway cancelling a queued job).
+ */
+export function lifecycleEvent(
+  job: Pick<JobMessage, 'request_id' | 'client_id' | 'pool' | 'model' | 'priority' | 'kind' | 'options'>,
+  type: JobEventType,
+  attempt: number,
+  extra: Partial<JobEvent> = {},
+): JobEvent {
+  return {
+    schema: 1,
+    request_id: job.request_id,
+    type,
+    at: new Date().toISOString(),
+    client_id: job.client_id,
+    pool: job.pool,
+    model: job.model,
+    priority: job.priority,
+    kind: job.kind,
+    attempt,
+    ...(job.options ? { options: job.options } : {}),
+    ...extra,
+  };
+}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { BACKEND_MODEL, poolOfModel, queuedJobView, STATUS_RANK, TERMINAL_STATUSES, Topics, type JobEvent, type JobMessage, type JobOptions, type JobView } from '@gantry/contracts';
+import { BACKEND_MODEL, poolOfModel, lifecycleEvent, queuedJobView, STATUS_RANK, TERMINAL_STATUSES, Topics, type JobMessage, type JobOptions, type JobView } from '@gantry/contracts';
 import { JobsRepository } from '@gantry/db';
 import { GantryProducer } from '@gantry/kafka';
 import { JobChannels, JobHotStore, type JobUpdate, JobUpdatesHub } from '@gantry/redis';
@@ -159,20 +159,10 @@ export class JobsService {
     await this.redis.set(JobChannels.cancelKey(requestId), '1', 'EX', CANCEL_MARKER_TTL_SECONDS);
     await this.redis.publish(this.channels.cancel, requestId);
     if (view.status === 'queued') {
-      const event: JobEvent = {
-        schema: 1,
-        request_id: requestId,
-        type: 'cancelled',
-        at: new Date().toISOString(),
-        client_id: view.client_id,
-        pool: view.pool,
-        model: view.model,
-        priority: view.priority,
-        kind: view.kind,
-        attempt: view.attempts,
+      const options = view.webhook ? { webhook: view.webhook, webhook_events_filter: view.webhook_events_filter } : undefined;
+      const event = lifecycleEvent({ ...view, options }, 'cancelled', view.attempts, {
         error: { code: 'cancelled', message: 'cancelled before it started' },
-        ...(view.webhook ? { options: { webhook: view.webhook, webhook_events_filter: view.webhook_events_filter } } : {}),
-      };
+      });
       await this.producer.publish(Topics.jobEvents, requestId, event, { 'x-request-id': requestId });
     }
     return view;

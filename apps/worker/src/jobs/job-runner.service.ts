@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { BACKEND_MODEL, isChatJob, isOcrJob, Topics, VLLM_PRIORITY, type JobEvent, type JobEventType, type JobMessage } from '@gantry/contracts';
+import { BACKEND_MODEL, isChatJob, isOcrJob, Topics, VLLM_PRIORITY, type JobEvent, type JobEventType, type JobMessage, lifecycleEvent } from '@gantry/contracts';
 import { backoffMs, GantryProducer, type ScheduledMessageMeta } from '@gantry/kafka';
 import { JobChannels } from '@gantry/redis';
 import type { Redis } from 'ioredis';
@@ -164,19 +164,8 @@ export class JobRunner {
   }
 
   private event(job: JobMessage, type: JobEventType, attempt: number, extra: Partial<JobEvent>): JobEvent {
-    return {
-      schema: 1,
-      request_id: job.request_id,
-      type,
-      at: new Date().toISOString(),
-      client_id: job.client_id,
-      pool: job.pool,
-      model: job.model,
-      priority: job.priority,
-      kind: job.kind,
-      attempt,
-      ...(isOcrJob(job) && job.request.document ? { parent_id: job.request.document.parent_id } : {}),
-      ...extra,
-    };
+    const parent = isOcrJob(job) && job.request.document ? { parent_id: job.request.document.parent_id } : {};
+    return lifecycleEvent(job, type, attempt, { ...parent, ...extra });
   }
+
 }
