@@ -2,3 +2,4 @@ export * from './json-logger';
 export * from './trace-context';
 export * from './timeout';
 export * from './run-process';
+export * from './periodic-task';

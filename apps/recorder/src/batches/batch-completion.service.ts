@@ -1,3 +1,4 @@
+import { PeriodicTask } from '@gantry/common';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { BatchesRepository, type BatchRow } from '@gantry/db';
@@ -19,35 +20,33 @@ function newFileId(): string {
 @Injectable()
 export class BatchCompletionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger(BatchCompletionService.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly task: PeriodicTask<void>;
 
   constructor(
     private readonly repo: BatchesRepository,
-    @Inject(BATCH_SWEEP_INTERVAL) private readonly intervalMs: number,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (this.intervalMs <= 0) return;
-    this.timer = setInterval(() => void this.sweep(), this.intervalMs);
-    this.timer.unref();
+    @Inject(BATCH_SWEEP_INTERVAL) intervalMs: number,
+  ) {
+    this.task = new PeriodicTask(() => this.sweepOnce(), intervalMs);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onApplicationBootstrap(): void {
+    this.task.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
   sweep(): Promise<void> {
-    if (this.running) return this.running;
-    this.running = (async () => {
-      try {
-        for (const batch of await this.repo.openBatches(OPEN_BATCHES_PER_SWEEP)) await this.advance(batch);
-      } catch (err) {
-        this.log.warn({ msg: 'batch sweep failed; will try again', err: String(err) });
-      }
-    })().finally(() => (this.running = undefined));
-    return this.running;
+    return this.task.run();
+  }
+
+  private async sweepOnce(): Promise<void> {
+    try {
+      for (const batch of await this.repo.openBatches(OPEN_BATCHES_PER_SWEEP)) await this.advance(batch);
+    } catch (err) {
+      this.log.warn({ msg: 'batch sweep failed; will try again', err: String(err) });
+    }
   }
 
   private async advance(batch: BatchRow): Promise<void> {

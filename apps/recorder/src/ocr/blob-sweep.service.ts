@@ -1,3 +1,4 @@
+import { PeriodicTask } from '@gantry/common';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { BlobStore } from '@gantry/db';
 
@@ -20,42 +21,40 @@ const BATCH = 500;
 @Injectable()
 export class BlobSweepService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger(BlobSweepService.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly task: PeriodicTask<number>;
 
   constructor(
     private readonly blobs: BlobStore,
     @Inject(BLOB_SWEEP_SETTINGS) private readonly settings: BlobSweepSettings,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (this.settings.intervalMs <= 0) return;
-    this.timer = setInterval(() => void this.sweep(), this.settings.intervalMs);
-    this.timer.unref();
+  ) {
+    this.task = new PeriodicTask(() => this.sweepOnce(), settings.intervalMs);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onApplicationBootstrap(): void {
+    this.task.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Deletes expired blobs (in batches until none is left); returns how many. */
-  async sweep(): Promise<number> {
-    if (this.running) return this.running;
-    this.running = (async () => {
-      let total = 0;
-      try {
-        for (;;) {
-          const n = await this.blobs.removeExpired(this.settings.retentionSeconds, ORPHAN_SECONDS, BATCH);
-          total += n;
-          if (n < BATCH) break;
-        }
-        if (total) this.log.log({ msg: 'expired blobs deleted', count: total });
-      } catch (err) {
-        this.log.warn({ msg: 'blob sweep failed; will try again', err: String(err) });
+  sweep(): Promise<number> {
+    return this.task.run();
+  }
+
+  private async sweepOnce(): Promise<number> {
+    let total = 0;
+    try {
+      for (;;) {
+        const n = await this.blobs.removeExpired(this.settings.retentionSeconds, ORPHAN_SECONDS, BATCH);
+        total += n;
+        if (n < BATCH) break;
       }
-      return total;
-    })().finally(() => (this.running = undefined));
-    return this.running;
+      if (total) this.log.log({ msg: 'expired blobs deleted', count: total });
+    } catch (err) {
+      this.log.warn({ msg: 'blob sweep failed; will try again', err: String(err) });
+    }
+    return total;
   }
 }
