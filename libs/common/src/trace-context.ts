@@ -27,9 +27,19 @@ const ZERO_SPAN = '0'.repeat(16);
 
 const storage = new AsyncLocalStorage<TraceContext>();
 
+// Ids come from a pooled buffer: one randomBytes call per id was 3.3 % of the gateway's CPU.
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
 function nonZeroHex(bytes: number): string {
   for (;;) {
-    const hex = randomBytes(bytes).toString('hex');
+    if (poolOffset + bytes > pool.length) {
+      pool = randomBytes(POOL_BYTES);
+      poolOffset = 0;
+    }
+    const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
+    poolOffset += bytes;
     if (!/^0+$/.test(hex)) return hex;
   }
 }

@@ -54,6 +54,8 @@ export interface GantryKafkaOptions {
   /** How long `close()` waits for in-flight jobs before aborting them. */
   drainTimeoutMs?: number;
   sessionTimeoutMs?: number;
+  /** Fetch bounds; see `fetchBounds()` for the defaults of each mode. */
+  fetch?: { maxBytes: number; maxBytesPerPartition: number };
 }
 
 interface Entry {
@@ -166,6 +168,7 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 3)),
       retry: { retries: 10 },
+      ...this.fetchBounds(),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
@@ -177,6 +180,23 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => (this.options.mode === 'priority' ? this.intake(payload) : this.consumeBatch(payload)),
     });
+  }
+
+  /**
+   * The scheduler keeps at most `maxWaiting` messages per priority and drops the rest of a fetched
+   * batch (it is fetched again after resume), so kafkajs's defaults (1 MiB per partition, 10 MiB
+   * per fetch) made the worker decode thousands of jobs to keep 64: measured 2.35 → 1.44 ms of
+   * worker CPU per job (bench/FINDINGS.md). Batch mode holds a whole fetch while it writes it, so
+   * a smaller fetch bounds the recorder's memory. The broker still returns a first message larger
+   * than either bound, so nothing gets stuck.
+   */
+  private fetchBounds(): { maxBytes: number; maxBytesPerPartition: number } {
+    if (this.options.fetch) return this.options.fetch;
+    if (this.options.mode === 'priority') {
+      const perPartition = Math.max(64 * 1024, (this.options.scheduler?.maxWaiting ?? 64) * 1024);
+      return { maxBytesPerPartition: perPartition, maxBytes: Math.max(1024 * 1024, perPartition) };
+    }
+    return { maxBytesPerPartition: 1024 * 1024, maxBytes: 4 * 1024 * 1024 };
   }
 
   private decode(message: KafkaMessage, physicalTopic: string, partition: number): ConsumedMessage {
