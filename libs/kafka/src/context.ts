@@ -20,6 +20,13 @@ export interface ScheduledMessageMeta extends Omit<ConsumedMessage, 'value'> {
   signal: AbortSignal;
   /** When the worker took the message into its queue. */
   enqueuedAt: number;
+  /**
+   * Gives the job's scheduler slot to the next job while this handler finishes its bookkeeping
+   * (publishing the outcome): the backend is free once it has answered, and waiting for the
+   * broker's ack would leave an engine sequence idle. The offset still completes only when the
+   * handler returns, so a crash meanwhile replays the job. Optional to call; idempotent.
+   */
+  releaseSlot?: () => void;
 }
 
 /** Context handed to `@Ctx()` in priority-scheduled handlers. */

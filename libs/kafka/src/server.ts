@@ -114,6 +114,8 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
   private readonly trackers = new Map<string, PartitionTracker>();
   private readonly queues?: PriorityQueues<Entry>;
   private readonly running = new Set<Entry>();
+  /** Running entries that still hold a scheduler slot (see `ScheduledMessageMeta.releaseSlot`). */
+  private readonly holdingSlot = new Set<Entry>();
   private readonly paused = new Map<string, Priority>();
   private readonly delayTimers = new Map<string, NodeJS.Timeout>();
   private commitTimer?: NodeJS.Timeout;
@@ -376,7 +378,7 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
   private pump(): void {
     const queues = this.queues!;
     const max = this.options.scheduler!.maxConcurrent;
-    while (this.dispatching && !this.closing && this.running.size < max) {
+    while (this.dispatching && !this.closing && this.holdingSlot.size < max) {
       const next = queues.next();
       if (!next) break;
       this.run(next.item, next.priority, next.enqueuedAt);
@@ -388,11 +390,17 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
   private run(entry: Entry, priority: Priority, enqueuedAt: number): void {
     entry.abort = new AbortController();
     this.running.add(entry);
-    const ctx = new ScheduledContext([{ ...entry.meta, priority, enqueuedAt, signal: entry.abort.signal }]);
+    this.holdingSlot.add(entry);
+    const releaseSlot = () => {
+      if (this.holdingSlot.delete(entry)) this.pump();
+    };
+    const ctx = new ScheduledContext([{ ...entry.meta, priority, enqueuedAt, signal: entry.abort.signal, releaseSlot }]);
     // The job's trace context (from its headers) covers everything the handler logs and publishes.
     const trace = traceFromHeaders(entry.meta.headers);
     const aborted = () => entry.abort!.signal.aborted;
-    const attempt = () => this.withRetry(() => this.invoke(entry.route.pattern, entry.value, ctx), undefined, aborted);
+    // A retried handler takes its slot again, so a retry never runs beside a full set of jobs.
+    const invoke = () => (this.holdingSlot.add(entry), this.invoke(entry.route.pattern, entry.value, ctx));
+    const attempt = () => this.withRetry(invoke, undefined, aborted);
     void (trace ? runWithTrace(trace, attempt) : attempt())
       .then(async (error) => {
         if (error === null) return true;
@@ -414,6 +422,7 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
       )
       .finally(() => {
         this.running.delete(entry);
+        this.holdingSlot.delete(entry);
         this.pump();
       });
   }

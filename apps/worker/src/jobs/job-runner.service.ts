@@ -85,15 +85,21 @@ export class JobRunner {
     const runDeadline = budgetMs ? Date.now() + budgetMs : Infinity;
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) return this.interrupted(job, signal, attempt - 1, emit);
-      await emit('started', attempt, { backend: this.backend.baseUrl });
+      // The backend call does not wait for the `started` ack (a broker round trip per job with the
+      // engine idle); it is awaited before the outcome, so the events stay in order.
+      const started = emit('started', attempt, { backend: this.backend.baseUrl });
+      started.catch(() => undefined);
       try {
         const remaining = runDeadline - Date.now();
         if (remaining <= 0) throw new BackendError('backend_timeout', 'execution timeout', false);
         const completion = await this.call(job, signal, Math.min(this.settings.requestTimeoutMs, remaining));
+        meta.releaseSlot?.();
+        await started;
         await emit('succeeded', attempt, { result: completion, usage: completion.usage, backend: this.backend.baseUrl });
         this.log.debug({ msg: 'job succeeded', request_id: job.request_id, attempt });
         return;
       } catch (err) {
+        await started;
         if (!(err instanceof BackendError)) throw err;
         if (err.code === 'aborted') return this.interrupted(job, signal, attempt, emit);
         if (err.code === 'backend_timeout' && Date.now() >= runDeadline) {
