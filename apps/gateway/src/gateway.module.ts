@@ -18,6 +18,8 @@ import { OCR_CONTROLLERS, ocrProviders, type OcrGatewayDeps } from './ocr/ocr.pr
 import { AllowList } from '@gantry/webhooks';
 import { WebhookUrlPolicy } from './webhooks/webhook-url.policy';
 import { WebhooksController } from './webhooks/webhooks.controller';
+import { ChatCompletionsController } from './openai/chat-completions.controller';
+import { ChatCompletionsService } from './openai/chat-completions.service';
 import { WEBHOOK_SECRET_GRACE, WebhooksService } from './webhooks/webhooks.service';
 
 @Module({})
@@ -26,7 +28,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [DbModule.forRoot(env), AuthModule.forRoot(env, { redis: deps.redis, inspector: deps.inspector }), OperationsModule.forRoot(env, deps), BlobsDbModule, BatchesDbModule, PoolsModule.forRoot(env, { redis: deps.redis, control: deps.ocr.control, controlWriter: deps.ocr.controlWriter })],
-      controllers: [ChatController, JobsController, WebhooksController, ...OCR_CONTROLLERS, ...BATCH_CONTROLLERS],
+      controllers: [ChatController, ChatCompletionsController, JobsController, WebhooksController, ...OCR_CONTROLLERS, ...BATCH_CONTROLLERS],
       providers: [
         { provide: GantryProducer, useValue: deps.producer },
         { provide: JobHotStore, useValue: new JobHotStore(deps.redis, env.JOB_HOT_TTL_SECONDS) },
@@ -40,6 +42,7 @@ export class GatewayModule {
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_PIPE, useFactory: bodyValidationPipe },
         JobsService,
+        ChatCompletionsService,
         ...ocrProviders(env, deps.ocr),
         { provide: WebhookUrlPolicy, useValue: new WebhookUrlPolicy(new AllowList(env.WEBHOOK_ALLOWED_HOSTS.split(','))) },
         { provide: WEBHOOK_SECRET_GRACE, useValue: env.WEBHOOK_SECRET_GRACE_SECONDS },

@@ -114,6 +114,13 @@ export class GatewayEnv extends PoolsEnv {
   MAX_BODY_BYTES = 1_048_576;
 
   /**
+   * How long `POST /v1/chat/completions` waits for its job before answering 504 `sync_timeout`
+   * (the job goes on; its `x-request-id` can be polled). OpenAI's SDKs wait 10 minutes.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(3600)
+  SYNC_TIMEOUT_SECONDS = 600;
+
+  /**
    * Secret (HS256) that signs access tokens. Required outside development/test, at least 32
    * bytes (`openssl rand -hex 32`); in development a random one is made per process. Secret.
    */

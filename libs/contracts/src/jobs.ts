@@ -51,6 +51,12 @@ export interface JobOptions {
   deadline_at?: string;
   /** Limit for running the job once started → `failed` with `execution_timeout`. */
   execution_timeout_ms?: number;
+  /**
+   * A caller waits on the gateway for this job (`POST /v1/chat/completions`): the worker also
+   * publishes the outcome on the job's reply channel once Kafka has acknowledged it, so the answer
+   * does not wait for the recorder.
+   */
+  reply?: boolean;
 }
 
 /** Message on `gantry.jobs.<pool>.<priority>.v1`: one job to run. Small: ids and the chat body. */

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  IsBoolean,
   ArrayMinSize,
   Equals,
   IsArray,
@@ -85,6 +86,10 @@ export class JobOptionsDto implements JobOptions {
   @IsInt()
   @Min(1)
   execution_timeout_ms?: number;
+
+  @IsOptional()
+  @IsBoolean()
+  reply?: boolean;
 }
 
 export class JobMessageDto implements JobMessage {

@@ -10,10 +10,25 @@ export type JobUpdate =
   | { type: 'state'; status: JobStatus; view?: JobView }
   | { type: 'token'; index: number; delta: string };
 
+/**
+ * What the worker publishes on a job's reply channel when the job ends and a caller waits for it
+ * (`JobOptions.reply`): the same outcome as the `succeeded` / `failed` / … event Kafka holds.
+ */
+export interface JobReply {
+  status: 'succeeded' | 'failed' | 'cancelled' | 'expired';
+  result?: unknown;
+  usage?: unknown;
+  error?: { code: string; message: string; status?: number };
+}
+
 export class JobChannels {
   constructor(private readonly prefix: string) {}
   job(requestId: string): string {
     return `${this.prefix}job-updates:${requestId}`;
+  }
+  /** The outcome of a job someone waits for synchronously (see JobReply). */
+  reply(requestId: string): string {
+    return `${this.prefix}job-reply:${requestId}`;
   }
   /** Broadcast of cancelled request ids to every worker. */
   get cancel(): string {
@@ -38,7 +53,7 @@ export async function publishJobUpdates(redis: Redis, channels: JobChannels, upd
  * the first and last listener of each channel.
  */
 export class JobUpdatesHub {
-  private readonly listeners = new Map<string, Set<(u: JobUpdate) => void>>();
+  private readonly listeners = new Map<string, Set<(message: unknown) => void>>();
   private sub?: Redis;
 
   constructor(
@@ -52,9 +67,9 @@ export class JobUpdatesHub {
       this.sub.on('message', (channel: string, message: string) => {
         const set = this.listeners.get(channel);
         if (!set) return;
-        let update: JobUpdate;
+        let update: unknown;
         try {
-          update = JSON.parse(message) as JobUpdate;
+          update = JSON.parse(message);
         } catch {
           return;
         }
@@ -65,8 +80,16 @@ export class JobUpdatesHub {
   }
 
   /** Starts listening; resolves once subscribed (so nothing published afterwards is missed). */
-  async listen(requestId: string, listener: (u: JobUpdate) => void): Promise<() => void> {
-    const channel = this.channels.job(requestId);
+  listen(requestId: string, listener: (u: JobUpdate) => void): Promise<() => void> {
+    return this.listenOn(this.channels.job(requestId), listener as (message: unknown) => void);
+  }
+
+  /** Listens for the job's outcome on its reply channel (see JobReply); resolves once subscribed. */
+  listenForReply(requestId: string, listener: (reply: JobReply) => void): Promise<() => void> {
+    return this.listenOn(this.channels.reply(requestId), listener as (message: unknown) => void);
+  }
+
+  private async listenOn(channel: string, listener: (message: unknown) => void): Promise<() => void> {
     let set = this.listeners.get(channel);
     if (!set) {
       set = new Set();

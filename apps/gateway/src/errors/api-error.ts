@@ -56,6 +56,11 @@ export enum ApiErrorCode {
   BatchNotFound = 'batch_not_found',
   BatchNotCancellable = 'batch_not_cancellable',
   InvalidEndpoint = 'invalid_endpoint',
+  BackendRejected = 'backend_rejected',
+  JobFailed = 'job_failed',
+  JobExpired = 'job_expired',
+  JobCancelled = 'job_cancelled',
+  SyncTimeout = 'sync_timeout',
 }
 
 const STATUS: Record<ApiErrorCode, HttpStatus> = {
@@ -113,6 +118,11 @@ const STATUS: Record<ApiErrorCode, HttpStatus> = {
   [ApiErrorCode.BatchNotFound]: HttpStatus.NOT_FOUND,
   [ApiErrorCode.BatchNotCancellable]: HttpStatus.CONFLICT,
   [ApiErrorCode.InvalidEndpoint]: HttpStatus.BAD_REQUEST,
+  [ApiErrorCode.BackendRejected]: HttpStatus.BAD_REQUEST,
+  [ApiErrorCode.JobFailed]: HttpStatus.BAD_GATEWAY,
+  [ApiErrorCode.JobExpired]: HttpStatus.GATEWAY_TIMEOUT,
+  [ApiErrorCode.JobCancelled]: HttpStatus.CONFLICT,
+  [ApiErrorCode.SyncTimeout]: HttpStatus.GATEWAY_TIMEOUT,
 };
 
 /**

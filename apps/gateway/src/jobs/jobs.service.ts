@@ -38,7 +38,12 @@ export class JobsService {
    * Admits the job for `principal` (model allowed, pool backlog, rate limits), publishes it
    * (acknowledged by Kafka) and seeds its hot copy; returns the request id and rate-limit headers.
    */
-  async submitChat(body: ChatSubmitDto, headers: SubmitHeaders, principal: Principal): Promise<{ requestId: string; rateLimitHeaders: Record<string, string> }> {
+  async submitChat(
+    body: ChatSubmitDto,
+    headers: SubmitHeaders,
+    principal: Principal,
+    sync?: { requestId: string },
+  ): Promise<{ requestId: string; rateLimitHeaders: Record<string, string> }> {
     const pool = poolOfModel(body.model);
     if (pool !== 'gemma') throw new ApiError(ApiErrorCode.ModelNotFound, `Model ${body.model} not available`);
     if (body.webhook) await this.webhookPolicy.check(body.webhook);
@@ -47,10 +52,12 @@ export class JobsService {
       ...(body.webhook ? { webhook: body.webhook, webhook_events_filter: body.webhook_events_filter ?? ['completed'] } : {}),
       ...(body.ttl ? { deadline_at: new Date(createdAt.getTime() + body.ttl * 1000).toISOString() } : {}),
       ...(body.execution_timeout ? { execution_timeout_ms: body.execution_timeout * 1000 } : {}),
+      ...(sync ? { reply: true } : {}),
     };
     const job: JobMessage = {
       schema: 1,
-      request_id: randomUUID(),
+      // A synchronous caller picks the id, to listen for the outcome before the job is published.
+      request_id: sync?.requestId ?? randomUUID(),
       client_id: headers.clientId,
       kind: 'chat',
       pool,

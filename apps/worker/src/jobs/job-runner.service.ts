@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { BACKEND_MODEL, isChatJob, isOcrJob, Topics, VLLM_PRIORITY, type JobEvent, type JobEventType, type JobMessage, lifecycleEvent } from '@gantry/contracts';
 import { backoffMs, GantryProducer, type ScheduledMessageMeta } from '@gantry/kafka';
-import { JobChannels } from '@gantry/redis';
+import { JobChannels, type JobReply } from '@gantry/redis';
 import type { Redis } from 'ioredis';
 import { BackendError } from '../backend/backend-error';
 import { CircuitBreaker } from '../backend/circuit-breaker';
@@ -66,7 +66,10 @@ export class JobRunner {
     const headers = { 'x-request-id': job.request_id, ...(meta.headers.traceparent ? { traceparent: meta.headers.traceparent } : {}) };
     const metrics = new JobMetrics(job);
     const emit = (type: JobEventType, attempt: number, extra: Partial<JobEvent> = {}) =>
-      this.producer.publish(Topics.jobEvents, job.request_id, this.event(job, type, attempt, extra), headers).then(() => metrics.observe(type, extra));
+      this.producer.publish(Topics.jobEvents, job.request_id, this.event(job, type, attempt, extra), headers).then(() => {
+        metrics.observe(type, extra);
+        if (job.options?.reply) this.reply(job.request_id, type, extra);
+      });
 
     // A job past its queue deadline, or cancelled while queued, never reaches the backend.
     const deadline = job.options?.deadline_at;
@@ -167,6 +170,14 @@ export class JobRunner {
       else this.breaker.release();
       throw err;
     }
+  }
+
+  /** A caller waits on a gateway: it gets the outcome Kafka now holds without waiting for the recorder. */
+  private reply(requestId: string, type: JobEventType, extra: Partial<JobEvent>): void {
+    if (type !== 'succeeded' && type !== 'failed' && type !== 'cancelled' && type !== 'expired') return;
+    if (this.redis.status !== 'ready') return; // the gateway falls back to the recorded state
+    const reply: JobReply = { status: type, ...(extra.result ? { result: extra.result } : {}), ...(extra.usage ? { usage: extra.usage } : {}), ...(extra.error ? { error: extra.error } : {}) };
+    this.redis.publish(this.channels.reply(requestId), JSON.stringify(reply)).catch(() => undefined);
   }
 
   private event(job: JobMessage, type: JobEventType, attempt: number, extra: Partial<JobEvent>): JobEvent {
