@@ -20,6 +20,11 @@ export function submitRequest(): RequestSpec {
   };
 }
 
+/** The synchronous OpenAI-compatible call through Gantry (`POST /v1/chat/completions`). */
+export function syncRequest(): RequestSpec {
+  return { ...submitRequest(), path: '/v1/chat/completions' };
+}
+
 export function directRequest(priority?: number): RequestSpec {
   const body = priority === undefined ? DIRECT_SIM_BODY : JSON.stringify({ ...JSON.parse(DIRECT_SIM_BODY), priority });
   return { method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body };
