@@ -77,6 +77,8 @@ export class JobRunner {
       await emit('expired', 0, { error: { code: 'expired', message: `not started before its deadline ${deadline}` } });
       return;
     }
+    // Both Redis questions go out together (one pipelined write), not one round trip after the other.
+    const watched = this.watched(job);
     // Redis unreachable: the marker cannot be read and the job runs (issue 6: no job is lost to a Redis outage).
     const cancelled = this.redis.status === 'ready' && (await this.redis.exists(JobChannels.cancelKey(job.request_id)).catch(() => 0));
     if (cancelled) {
@@ -95,7 +97,7 @@ export class JobRunner {
       try {
         const remaining = runDeadline - Date.now();
         if (remaining <= 0) throw new BackendError('backend_timeout', 'execution timeout', false);
-        const completion = await this.call(job, signal, Math.min(this.settings.requestTimeoutMs, remaining));
+        const completion = await this.call(job, signal, Math.min(this.settings.requestTimeoutMs, remaining), await watched);
         meta.releaseSlot?.();
         await started;
         await emit('succeeded', attempt, { result: completion, usage: completion.usage, backend: this.backend.baseUrl });
@@ -131,7 +133,15 @@ export class JobRunner {
     await emit('cancelled', attempt, { error: { code: 'cancelled', message: 'cancelled while running; the upstream request was aborted' } });
   }
 
-  private async call(job: JobMessage, signal: AbortSignal, timeoutMs: number) {
+  /** Whether someone watches the job's live updates (SSE on any gateway replica): only then are tokens streamed. */
+  private async watched(job: JobMessage): Promise<boolean> {
+    if (!isChatJob(job) || this.redis.status !== 'ready') return false;
+    const channel = this.channels.job(job.request_id);
+    const [, watchers] = (await this.redis.call('PUBSUB', 'NUMSUB', channel).catch(() => [channel, 0])) as [string, number];
+    return Number(watchers) > 0;
+  }
+
+  private async call(job: JobMessage, signal: AbortSignal, timeoutMs: number, watched: boolean) {
     if (!this.breaker.allow()) {
       throw new BackendError('circuit_open', `circuit open for ${this.backend.baseUrl}`, true, undefined, this.breaker.retryInMs());
     }
@@ -149,12 +159,10 @@ export class JobRunner {
         return result;
       }
       if (!isChatJob(job)) throw new BackendError('invalid_input', `unknown job kind ${String(job.kind)}`, false);
-      // Stream tokens only when someone watches the job (SSE on any gateway replica): no cost otherwise.
+      // Stream tokens only when someone watches the job: no cost otherwise.
       const channel = this.channels.job(job.request_id);
-      const [, watchers] =
-        this.redis.status === 'ready' ? ((await this.redis.call('PUBSUB', 'NUMSUB', channel).catch(() => [channel, 0])) as [string, number]) : [channel, 0];
       let completion;
-      if (Number(watchers) > 0) {
+      if (watched) {
         void this.redis.publish(channel, JSON.stringify({ type: 'state', status: 'running' }));
         completion = await this.backend.chatStream(job.request, opts, (delta, index) => {
           void this.redis.publish(channel, JSON.stringify({ type: 'token', index, delta }));
