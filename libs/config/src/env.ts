@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf, validateSync } from 'class-validator';
+import { ConfigError } from './config-error';
+import { envFromFileConfig, loadFileConfig } from './file-config';
 
 /**
  * Environment variables, validated once at boot. This module is the only place that reads
@@ -13,6 +15,10 @@ export class CommonEnv {
 
   @IsIn(['debug', 'info', 'warn', 'error'])
   LOG_LEVEL: 'debug' | 'info' | 'warn' | 'error' = 'info';
+
+  /** The operator file (`config/config.yaml`, the reference's shape); missing = built-in defaults. */
+  @IsString()
+  GANTRY_CONFIG = 'config/config.yaml';
 }
 
 export class KafkaEnv extends CommonEnv {
@@ -301,12 +307,7 @@ export class EmbeddedEnv extends CommonEnv {
   SIM_PORT = 8000;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 type EnvSource = Record<string, string | undefined>;
 
@@ -323,9 +324,12 @@ function shown(name: string, value: unknown): string {
  */
 export function loadEnv<T extends object>(cls: new () => T, source: EnvSource = process.env, overrides: Partial<T> = {}): T {
   const defaults = new cls() as Record<string, unknown>;
+  // Settings of config/config.yaml come in under the variables that exist for them; the environment wins.
+  const configPath = (overrides as Record<string, unknown>).GANTRY_CONFIG ?? (source.GANTRY_CONFIG || defaults.GANTRY_CONFIG);
+  const fromFile = typeof configPath === 'string' ? envFromFileConfig(loadFileConfig(configPath)) : {};
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(defaults)) {
-    const value = source[key];
+    const value = source[key] !== undefined && source[key] !== '' ? source[key] : fromFile[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
   const instance = plainToInstance(cls, { ...defaults, ...raw, ...overrides }, { exposeDefaultValues: true });
