@@ -93,6 +93,8 @@ describe('/admin/models: starting and stopping pools', () => {
       backend_healthy: true,
       workers: 1,
       in_flight: 0,
+      driver: 'external',
+      server: null,
     });
     expect(Date.parse(v.started_at!)).toBeLessThanOrEqual(Date.now());
     // No OCR worker runs in this stack: the pool is meant to run but nothing serves it.
