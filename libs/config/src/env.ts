@@ -265,6 +265,14 @@ export class WebhooksEnv extends WebhookPolicyEnv {
   /** One delivery attempt's limit. */
   @Type(() => Number) @IsInt() @Min(100) @Max(60_000)
   WEBHOOK_TIMEOUT_MS = 15_000;
+
+  /** Port of the webhooks app's own `/health`, `/health/ready` and `/metrics` server; 0 turns it off. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  HEALTH_PORT = 9466;
+
+  /** Address the health server listens on. */
+  @IsString()
+  HEALTH_HOST = '0.0.0.0';
 }
 
 export class RecorderEnv extends RedisEnv {
