@@ -32,6 +32,15 @@ export function serverArgv(config: ModelServerConfig & { resolution_args?: Parti
   return [...config.command, ...extra].map((a) => a.replaceAll('{host}', host).replaceAll('{port}', port).replaceAll('{resolution}', resolution ?? ''));
 }
 
+/**
+ * auto_switch: whether an idle-stopped server starts again. Enough waiting requests start it; so
+ * does any request that has waited `max_wait_seconds`, so a trickle below the threshold is never
+ * stranded.
+ */
+export function shouldWake(waiting: number, oldestWaitMs: number, auto: { min_requests_for_switch: number; max_wait_seconds: number }): boolean {
+  return waiting >= auto.min_requests_for_switch || (waiting > 0 && oldestWaitMs >= auto.max_wait_seconds * 1000);
+}
+
 export interface ProcessDriverOptions {
   pool: PoolName;
   server: GantryKafkaServer;
@@ -196,7 +205,7 @@ export class ProcessDriver implements ModelServerDriver {
       const waiting = lag.reduce((n, p) => n + p.lag, 0);
       const oldest = this.opts.server.oldestWaitingAt();
       const waitedMs = oldest === undefined ? 0 : Date.now() - oldest;
-      if (waiting >= auto.min_requests_for_switch || (waiting > 0 && waitedMs >= auto.max_wait_seconds * 1000)) {
+      if (shouldWake(waiting, waitedMs, auto)) {
         this.log.log({ msg: 'auto_switch: requests waiting; starting the server', pool: this.opts.pool, waiting, oldest_wait_ms: waitedMs });
         this.idle = false;
         this.lastActivity = Date.now();

@@ -1,5 +1,5 @@
 import { defaultFileConfig } from '@gantry/config';
-import { serverArgv } from './model-server.driver';
+import { serverArgv, shouldWake } from './model-server.driver';
 import { restartDelayMs } from './model-server.supervisor';
 
 describe('restartDelayMs', () => {
@@ -26,5 +26,19 @@ describe('serverArgv', () => {
   it('a resolution without args of its own adds none; a URL without port uses the scheme default', () => {
     expect(serverArgv(config, 'http://gpu-box', 'large').slice(3)).toEqual(['--host', 'gpu-box', '--port', '80', '--tag=large']);
     expect(serverArgv({ ...config, command: ['x', '{port}'] }, 'https://[::1]/', null)).toEqual(['x', '443']);
+  });
+});
+
+describe('shouldWake (auto_switch)', () => {
+  const auto = { min_requests_for_switch: 10, max_wait_seconds: 300 };
+  it('starts the server once min_requests_for_switch requests wait', () => {
+    expect(shouldWake(9, 0, auto)).toBe(false);
+    expect(shouldWake(10, 0, auto)).toBe(true);
+    expect(shouldWake(50, 0, auto)).toBe(true);
+  });
+  it('starts it for fewer requests once the oldest has waited max_wait_seconds; never for none', () => {
+    expect(shouldWake(1, 299_999, auto)).toBe(false);
+    expect(shouldWake(1, 300_000, auto)).toBe(true);
+    expect(shouldWake(0, 10_000_000, auto)).toBe(false);
   });
 });
