@@ -6,11 +6,11 @@ import { Topics, type JobEvent } from '@gantry/contracts';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import type { PoolView } from '../apps/gateway/src/admin/pool-view';
 import { call } from './support/http';
-import { TopicReader } from './support/kafka-helpers';
+import { expectOneResultEach as expectOneResult, TopicReader } from './support/kafka-helpers';
 import { alive, requireBuiltSimulator, simServer, writeConfig } from './support/model-server';
 import { submitOcrJson, textImage } from './support/ocr-fixtures';
 import { freePort, getJson } from './support/operations';
-import { chatBody, createStack, getJob, submitChat, waitFor, waitTerminal, type TestStack } from './support/stack';
+import { chatBody, createStack, getJob, submitChat, waitFor, type TestStack } from './support/stack';
 
 type Pools = Record<string, PoolView>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -27,14 +27,7 @@ async function harness(config: Record<string, unknown>, env: Record<string, stri
       const v = await pool(name);
       return pred(v) ? v : null;
     }, what);
-  /** Every job succeeded, one row each, and exactly one `succeeded` event each. */
-  const expectOneResultEach = async (ids: string[]) => {
-    for (const id of ids) expect((await waitTerminal(gw.url, id, 60_000)).status).toBe('succeeded');
-    const rows = await stack.pg.query<{ status: string }>('SELECT status FROM jobs WHERE request_id = ANY($1)', [ids]);
-    expect(rows.rows.map((r) => r.status)).toEqual(ids.map(() => 'succeeded'));
-    await events.waitForValues((e) => e.type === 'succeeded' && ids.includes(e.request_id), 'the succeeded events', ids.length);
-    for (const id of ids) expect(events.values((e) => e.type === 'succeeded' && e.request_id === id)).toHaveLength(1);
-  };
+  const expectOneResultEach = (ids: string[]) => expectOneResult(stack, gw.url, events, ids);
   return { stack, gw, events, pool, waitPool, expectOneResultEach, stop: async () => (await events.stop(), await stack.stop()) };
 }
 type Harness = Awaited<ReturnType<typeof harness>>;

@@ -7,10 +7,10 @@ import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import type { PoolView } from '../apps/gateway/src/admin/pool-view';
 import type { RunningWorker } from '../apps/worker/src/worker.bootstrap';
 import { call } from './support/http';
-import { TopicReader } from './support/kafka-helpers';
+import { expectOneResultEach as expectOneResult, TopicReader } from './support/kafka-helpers';
 import { alive, requireBuiltSimulator, simServer, writeConfig } from './support/model-server';
 import { freePort, getJson } from './support/operations';
-import { chatBody, createStack, getJob, submitChat, waitFor, waitTerminal, type TestStack } from './support/stack';
+import { chatBody, createStack, getJob, submitChat, waitFor, type TestStack } from './support/stack';
 
 type Pools = Record<string, PoolView>;
 
@@ -44,14 +44,7 @@ describe('process driver: the worker runs the model server', () => {
     return ids;
   };
   const started = (ids: string[], n = 1) => events.waitForValues((e) => e.type === 'started' && ids.includes(e.request_id), 'jobs to start', n);
-  /** Every job succeeded, one row each, and exactly one `succeeded` event each (one result). */
-  const expectOneResultEach = async (ids: string[]) => {
-    for (const id of ids) expect((await waitTerminal(gw.url, id, 60_000)).status).toBe('succeeded');
-    const rows = await stack.pg.query<{ status: string }>('SELECT status FROM jobs WHERE request_id = ANY($1)', [ids]);
-    expect(rows.rows.map((r) => r.status)).toEqual(ids.map(() => 'succeeded'));
-    await events.waitForValues((e) => e.type === 'succeeded' && ids.includes(e.request_id), 'the succeeded events', ids.length);
-    for (const id of ids) expect(events.values((e) => e.type === 'succeeded' && e.request_id === id)).toHaveLength(1);
-  };
+  const expectOneResultEach = (ids: string[]) => expectOneResult(stack, gw.url, events, ids);
 
   beforeAll(async () => {
     requireBuiltSimulator();
