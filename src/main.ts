@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   // OCR: DeepSeek-OCR at OCR_BACKEND_URL when set, else tesseract on this machine's CPU.
   const ocrWorker = await bootstrapWorker(loadEnv(WorkerEnv, process.env, { ...own, WORKER_POOL: 'deepseek-ocr' }), logger);
   closers.unshift(() => ocrWorker.close());
-  const webhooks = await bootstrapWebhooks(loadEnv(WebhooksEnv), logger);
+  const webhooks = await bootstrapWebhooks(loadEnv(WebhooksEnv, process.env, own), logger);
   closers.unshift(() => webhooks.close());
   const gateway = await bootstrapGateway(gatewayEnv, logger);
   closers.unshift(() => gateway.close());

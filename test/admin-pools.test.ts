@@ -5,9 +5,9 @@ import type { PoolView } from '../apps/gateway/src/admin/pool-view';
 import type { RunningRecorder } from '../apps/recorder/src/recorder.bootstrap';
 import type { RunningWorker } from '../apps/worker/src/worker.bootstrap';
 import { call } from './support/http';
-import { TopicReader } from './support/kafka-helpers';
+import { expectOneResultEach as expectOneResult, TopicReader } from './support/kafka-helpers';
 import { getJson } from './support/operations';
-import { chatBody, createStack, getJob, submitChat, waitFor, waitTerminal, type TestStack } from './support/stack';
+import { chatBody, createStack, getJob, submitChat, waitFor, type TestStack } from './support/stack';
 
 type Pools = Record<string, PoolView>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,14 +53,7 @@ describe('/admin/models: starting and stopping pools', () => {
     }
   };
   /** Every job succeeded, with one row, and exactly one `succeeded` event (one result). */
-  const expectOneResultEach = async (ids: string[]) => {
-    for (const id of ids) expect((await waitTerminal(gw.url, id, 60_000)).status).toBe('succeeded');
-    const rows = await stack.pg.query<{ request_id: string; status: string }>('SELECT request_id, status FROM jobs WHERE request_id = ANY($1)', [ids]);
-    expect(rows.rows).toHaveLength(ids.length);
-    expect(rows.rows.every((r) => r.status === 'succeeded')).toBe(true);
-    await events.waitForValues((e) => e.type === 'succeeded' && ids.includes(e.request_id), 'the succeeded events', ids.length);
-    for (const id of ids) expect(events.values((e) => e.type === 'succeeded' && e.request_id === id)).toHaveLength(1);
-  };
+  const expectOneResultEach = (ids: string[]) => expectOneResult(stack, gw.url, events, ids);
 
   beforeAll(async () => {
     // 16 tokens at 150 ms each: a job runs about 2.4 s, long enough to stop the pool under it.
@@ -93,6 +86,8 @@ describe('/admin/models: starting and stopping pools', () => {
       backend_healthy: true,
       workers: 1,
       in_flight: 0,
+      driver: 'external',
+      server: null,
     });
     expect(Date.parse(v.started_at!)).toBeLessThanOrEqual(Date.now());
     // No OCR worker runs in this stack: the pool is meant to run but nothing serves it.

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Topics } from '@gantry/contracts';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import type { RunningRecorder } from '../apps/recorder/src/recorder.bootstrap';
+import type { RunningWebhooks } from '../apps/webhooks/src/webhooks.bootstrap';
 import { startSimulator, type Simulator } from '../apps/vllm-sim/src/simulator';
 import type { RunningWorker } from '../apps/worker/src/worker.bootstrap';
 import { RawProducer } from './support/kafka-helpers';
@@ -15,12 +16,13 @@ interface Ready {
   details: Record<string, { status: string }>;
 }
 
-/** `/health`, `/health/ready` (Terminus) and `/metrics` (Prometheus) on the gateway and on the workers' and recorders' own ports. */
+/** `/health`, `/health/ready` (Terminus) and `/metrics` (Prometheus) on the gateway and on the workers', recorders' and webhooks apps' own ports. */
 describe('health and metrics', () => {
   let stack: TestStack;
   let gw: RunningGateway;
   let worker: RunningWorker;
   let recorder: RunningRecorder;
+  let webhooks: RunningWebhooks;
   let revived: Simulator | undefined;
 
   beforeAll(async () => {
@@ -28,6 +30,7 @@ describe('health and metrics', () => {
     gw = await stack.startGateway();
     worker = await stack.startWorker({ HEALTH_PORT: String(await freePort()), HEALTH_HOST: '127.0.0.1' });
     recorder = await stack.startRecorder({ HEALTH_PORT: String(await freePort()), HEALTH_HOST: '127.0.0.1' });
+    webhooks = await stack.startWebhooks({ HEALTH_PORT: String(await freePort()), HEALTH_HOST: '127.0.0.1' });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -36,7 +39,7 @@ describe('health and metrics', () => {
 
   describe('health', () => {
     it('answers liveness without credentials, in the reference shape', async () => {
-      for (const url of [gw.url, worker.healthUrl!, recorder.healthUrl!]) {
+      for (const url of [gw.url, worker.healthUrl!, recorder.healthUrl!, webhooks.healthUrl!]) {
         const { status, body } = await getJson<{ status: string; timestamp: string }>(`${url}/health`);
         expect(status).toBe(200);
         expect(body).toEqual({ status: 'healthy', timestamp: expect.any(String) });
@@ -57,6 +60,9 @@ describe('health and metrics', () => {
       const r = await getJson<Ready>(`${recorder.healthUrl}/health/ready`);
       expect(r.status).toBe(200);
       expect(Object.keys(r.body.details).sort()).toEqual(['kafka', 'postgres', 'redis']);
+      const wh = await getJson<Ready>(`${webhooks.healthUrl}/health/ready`);
+      expect(wh.status).toBe(200);
+      expect(Object.keys(wh.body.details).sort()).toEqual(['kafka', 'postgres']);
     });
 
     it('turns unhealthy (503) when the model server stops, and healthy again when it returns', async () => {
@@ -171,6 +177,8 @@ describe('health and metrics', () => {
       expect(own.samples.some((x) => x.name === 'gantry_kafka_consumer_lag' && x.labels.group === group)).toBe(true);
       const rec = await scrape(recorder.healthUrl!);
       expect(rec.samples.some((x) => x.name === 'gantry_kafka_consumer_lag' && x.labels.group === `${prefix()}gantry.recorder`)).toBe(true);
+      const wh = await scrape(webhooks.healthUrl!);
+      expect(wh.samples.some((x) => x.name === 'gantry_kafka_consumer_lag' && x.labels.group === `${prefix()}gantry.webhooks`)).toBe(true);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Partitioners, type Consumer, type Producer } from 'kafkajs';
 import { lifecycleEvent, type DeadLetter, type JobEvent, type JobEventType, type JobMessage } from '@gantry/contracts';
-import { waitFor, type TestStack } from './stack';
+import { waitFor, waitTerminal, type TestStack } from './stack';
 
 /** A valid `JobMessage` as the gateway would publish it (contracts: libs/contracts/src/jobs.ts). */
 export function jobMessage(overrides: Partial<JobMessage> = {}): JobMessage {
@@ -130,4 +130,17 @@ export async function committedOffset(stack: TestStack, logicalGroup: string, lo
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Every job succeeded, with one `jobs` row each and exactly one `succeeded` event each on the
+ * job-events topic (one result): what "no job lost or finished twice" means in the tests.
+ */
+export async function expectOneResultEach(stack: TestStack, gatewayUrl: string, events: TopicReader<JobEvent>, ids: string[]): Promise<void> {
+  for (const id of ids) expect((await waitTerminal(gatewayUrl, id, 60_000)).status).toBe('succeeded');
+  const rows = await stack.pg.query<{ status: string }>('SELECT status FROM jobs WHERE request_id = ANY($1)', [ids]);
+  expect(rows.rows).toHaveLength(ids.length);
+  expect(rows.rows.every((r) => r.status === 'succeeded')).toBe(true);
+  await events.waitForValues((e) => e.type === 'succeeded' && ids.includes(e.request_id), 'the succeeded events', ids.length);
+  for (const id of ids) expect(events.values((e) => e.type === 'succeeded' && e.request_id === id)).toHaveLength(1);
 }

@@ -15,7 +15,7 @@ interface Snapshot {
 const PRIORITIES = ['high', 'normal', 'low'] as const;
 const BAR_WIDTH = 24;
 
-const STATUS_COLOR: Record<string, string> = { running: 'green', starting: 'yellow', stopping: 'yellow', stopped: 'red', no_workers: 'gray' };
+const STATUS_COLOR: Record<string, string> = { running: 'green', starting: 'yellow', stopping: 'yellow', stopped: 'red', no_workers: 'gray', idle: 'cyan' };
 
 const messageOf = (err: unknown) => (err instanceof AdminApiError || err instanceof Error ? err.message : String(err));
 

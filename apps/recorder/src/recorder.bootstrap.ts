@@ -3,10 +3,10 @@ import type { LoggerService } from '@nestjs/common';
 import { RecorderEnv } from '@gantry/config';
 import { DeadLetterDto, JobEventDto, JobMessageDto, parseMessage, POOLS, PRIORITIES, Topics } from '@gantry/contracts';
 import { createKafka, ErrorPassthroughFilter, GantryKafkaServer, GantryProducer, TopicNamer } from '@gantry/kafka';
+import { startConsumerObservability } from '@gantry/health';
 import { createRedis } from '@gantry/redis';
 import { RECORD_DEAD_LETTERS } from './dead-letters/dead-letters.controller';
 import { RECORD_EVENTS, RECORD_SUBMITTED } from './jobs/recorder.controller';
-import { startRecorderObservability } from './observability/recorder-observability';
 import { RecorderModule } from './recorder.module';
 
 export interface RunningRecorder {
@@ -42,7 +42,7 @@ export async function bootstrapRecorder(env: RecorderEnv, logger?: LoggerService
   const app = await NestFactory.createMicroservice(RecorderModule.forRoot(env, redis, producer), { strategy: server, logger: logger ?? false });
   app.useGlobalFilters(new ErrorPassthroughFilter());
   await app.listen();
-  const observability = await startRecorderObservability({
+  const observability = await startConsumerObservability({
     env,
     app,
     redis,

@@ -22,6 +22,8 @@ const FLAGS: Record<string, FlagSpec> = {
   '--fail-mode': { key: 'failMode', env: 'SIM_FAIL_MODE', kind: 'failMode' },
   '--max-model-len': { key: 'maxModelLen', env: 'SIM_MAX_MODEL_LEN', kind: 'int' },
   '--vision-token-ms': { key: 'visionTokenMs', env: 'SIM_VISION_TOKEN_MS', kind: 'number' },
+  '--startup-delay-ms': { key: 'startupDelayMs', env: 'SIM_STARTUP_DELAY_MS', kind: 'number' },
+  '--mm-processor-kwargs': { key: 'mmProcessorKwargs', env: 'SIM_MM_PROCESSOR_KWARGS', kind: 'string' },
 };
 const MODEL_FLAGS = new Set(['--model', '--served-model-name']);
 const MODELS_ENV = 'SIM_MODELS'; // comma-separated
@@ -42,6 +44,9 @@ export const USAGE = `Usage: node dist/apps/vllm-sim/src/main.js [options]
   --fail-mode <mode>                rate_limit | server_error | hang               env SIM_FAIL_MODE
   --max-model-len <n>               context window (default 8192)                  env SIM_MAX_MODEL_LEN
   --vision-token-ms <ms>            OCR prefill per vision token (default 0)       env SIM_VISION_TOKEN_MS
+  --startup-delay-ms <ms>           /health and chat answer 503 this long after    env SIM_STARTUP_DELAY_MS
+                                    listening, like vLLM loading weights (default 0)
+  --mm-processor-kwargs <json>      vLLM's image-size settings; only reported      env SIM_MM_PROCESSOR_KWARGS
   -h, --help                        show this help
 `;
 

@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `vllm-sim listening on ${sim.url} models=${models} ttft_ms=${o.ttftMs ?? 0} itl_ms=${o.itlMs ?? 0} ` +
       `max_num_seqs=${o.maxNumSeqs ?? 256} max_waiting=${o.maxWaiting ?? Infinity} seed=${o.seed ?? 0} ` +
-      `fail_rate=${o.failRate ?? 0} fail_mode=${o.failMode ?? 'server_error'}\n`,
+      `fail_rate=${o.failRate ?? 0} fail_mode=${o.failMode ?? 'server_error'} startup_delay_ms=${o.startupDelayMs ?? 0} ` +
+      `mm_processor_kwargs=${o.mmProcessorKwargs ?? ''} pid=${process.pid}\n`,
   );
 
   let closing = false;

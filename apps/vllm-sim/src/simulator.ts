@@ -56,6 +56,13 @@ export interface SimOptions {
   maxModelLen?: number;
   /** OCR models: prefill time per vision token of the image's resolution mode, default 0. */
   visionTokenMs?: number;
+  /**
+   * Model loading after the port opens: `/health` and chat answer 503 this long (vLLM is not
+   * ready before its weights are loaded), so supervisors can be shown to wait for health. Default 0.
+   */
+  startupDelayMs?: number;
+  /** vLLM's `--mm-processor-kwargs` (image sizes fixed at start); only reported, default ''. */
+  mmProcessorKwargs?: string;
 }
 
 export interface SimStats {
@@ -111,6 +118,8 @@ const DEFAULTS: Resolved = {
   failMode: 'server_error',
   maxModelLen: 8192,
   visionTokenMs: 0,
+  startupDelayMs: 0,
+  mmProcessorKwargs: '',
 };
 
 const FAIL_MODES: readonly FailMode[] = ['rate_limit', 'server_error', 'hang'];
@@ -136,6 +145,7 @@ function validate(o: Resolved): void {
   nonNeg('ttftMs');
   nonNeg('itlMs');
   nonNeg('visionTokenMs');
+  nonNeg('startupDelayMs');
   nonNeg('maxWaiting');
   nonNeg('port');
   posInt('maxNumSeqs');
@@ -293,7 +303,7 @@ class SimulatorImpl implements Simulator {
       void reply.type(JSON_TYPE).send(this.modelsPayload);
     });
     app.get('/health', (_request, reply) => {
-      void reply.code(200).send();
+      void reply.code(this.loading() ? 503 : 200).send();
     });
     app.get('/metrics', async (_request, reply) => {
       const text = await this.metrics.render();
@@ -303,8 +313,16 @@ class SimulatorImpl implements Simulator {
     return app;
   }
 
+  private readyAt = 0;
+
+  /** Still "loading the model" (startupDelayMs after listening). */
+  private loading(): boolean {
+    return performance.now() < this.readyAt;
+  }
+
   async listen(): Promise<void> {
     await this.app.listen({ host: this.opts.host, port: this.opts.port });
+    this.readyAt = performance.now() + this.opts.startupDelayMs;
     const addr = this.app.server.address() as AddressInfo;
     this.port = addr.port;
     let host = this.opts.host;
@@ -322,6 +340,7 @@ class SimulatorImpl implements Simulator {
     this.received++;
     this.record(body);
 
+    if (this.loading()) return this.fail(res, 503, 'The model is still loading.');
     const parsed = parseChatRequest(body);
     if (!parsed.ok) return this.fail(res, 400, parsed.message);
     const req = parsed.req;

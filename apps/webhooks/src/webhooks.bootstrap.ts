@@ -2,11 +2,14 @@ import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { WebhooksEnv } from '@gantry/config';
 import { parseMessage, Topics, WEBHOOK_RETRY_TIERS, WebhookDeliveryDto } from '@gantry/contracts';
+import { startConsumerObservability } from '@gantry/health';
 import { createKafka, ErrorPassthroughFilter, GantryKafkaServer, GantryProducer, TopicNamer } from '@gantry/kafka';
 import { DELIVER } from './delivery/delivery.controller';
 import { WebhooksModule } from './webhooks.module';
 
 export interface RunningWebhooks {
+  /** The app's `/health`, `/health/ready`, `/metrics` server (HEALTH_PORT); null when off. */
+  healthUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -21,6 +24,7 @@ export async function bootstrapWebhooks(env: WebhooksEnv, logger?: LoggerService
   const producer = new GantryProducer(kafka, namer);
   await producer.connect();
   const validate = (v: unknown) => parseMessage(WebhookDeliveryDto, v);
+  const topics = [Topics.webhooks, ...WEBHOOK_RETRY_TIERS.map((t) => Topics.webhookRetry(t))];
   const server = new GantryKafkaServer({
     kafka,
     namer,
@@ -31,7 +35,7 @@ export async function bootstrapWebhooks(env: WebhooksEnv, logger?: LoggerService
     routes: [
       {
         pattern: DELIVER,
-        topics: [Topics.webhooks, ...WEBHOOK_RETRY_TIERS.map((t) => Topics.webhookRetry(t))],
+        topics,
         validate,
         // First attempts before retries when both wait.
         priorityOf: (t) => (t === Topics.webhooks ? 'high' : 'normal'),
@@ -47,9 +51,12 @@ export async function bootstrapWebhooks(env: WebhooksEnv, logger?: LoggerService
   const app = await NestFactory.createMicroservice(WebhooksModule.forRoot(env, producer), { strategy: server, logger: logger ?? false });
   app.useGlobalFilters(new ErrorPassthroughFilter());
   await app.listen();
+  const observability = await startConsumerObservability({ env, app, kafka, namer, group: 'gantry.webhooks', topics, logger });
   return {
+    healthUrl: observability.healthUrl,
     async close() {
       await app.close();
+      await observability.close();
       await producer.disconnect();
     },
   };

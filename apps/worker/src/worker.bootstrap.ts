@@ -1,26 +1,34 @@
 import { NestFactory } from '@nestjs/core';
 import type { LoggerService } from '@nestjs/common';
-import { ocrBackendOf, WorkerEnv } from '@gantry/config';
+import { ConfigError, loadFileConfig, ocrBackendOf, WorkerEnv } from '@gantry/config';
 import { JobMessageDto, parseMessage, PRIORITIES, Topics, type Priority } from '@gantry/contracts';
-import { createKafka, ErrorPassthroughFilter, GantryKafkaServer, GantryProducer, PoolControlReader, TopicNamer } from '@gantry/kafka';
+import { createKafka, ErrorPassthroughFilter, GantryKafkaServer, GantryProducer, KafkaInspector, PoolControlReader, TopicNamer } from '@gantry/kafka';
 import { createRedis, JobChannels, JobUpdatesHub } from '@gantry/redis';
 import { followPoolState } from './control/pool-state.follower';
 import { CANCELLED } from './jobs/job-runner.service';
 import { RUN_JOB } from './jobs/jobs.controller';
 import { startWorkerObservability } from './observability/worker-observability';
 import { startOcrRuntime, type OcrRuntime } from './ocr/ocr.module';
+import { externalDriver, ProcessDriver, type ModelServerDriver, type ModelServerView } from './server/model-server.driver';
 import { WorkerModule } from './worker.module';
 
 export interface RunningWorker {
   server: GantryKafkaServer;
   /** The worker's `/health`, `/health/ready`, `/metrics` server (HEALTH_PORT); null when off. */
   healthUrl: string | null;
+  /** The pool's model server driver and, with `process`, its server's state. */
+  modelServer(): ModelServerView;
   close(): Promise<void>;
 }
 
 /** Boots a worker for `env.WORKER_POOL`: one consumer group over the pool's three priority topics. */
 export async function bootstrapWorker(env: WorkerEnv, logger?: LoggerService): Promise<RunningWorker> {
   const pool = env.WORKER_POOL;
+  const config = loadFileConfig(env.GANTRY_CONFIG);
+  const serverConfig = pool === 'gemma' ? config.models.gemma : config.models.deepseek;
+  if (serverConfig.driver === 'process' && pool === 'deepseek-ocr' && ocrBackendOf(env) !== 'vllm') {
+    throw new ConfigError(['models.deepseek.driver: process runs a DeepSeek-OCR server and needs OCR_BACKEND=vllm with OCR_BACKEND_URL']);
+  }
   const namer = new TopicNamer(env.KAFKA_TOPIC_PREFIX);
   const kafka = createKafka(env, `gantry-worker-${pool}`);
   const producer = new GantryProducer(kafka, namer);
@@ -55,9 +63,16 @@ export async function bootstrapWorker(env: WorkerEnv, logger?: LoggerService): P
   const control = new PoolControlReader(kafka, namer);
   await control.start();
   const unfollow = followPoolState(server, control, pool);
+  // `process`: this worker runs the pool's model server; it holds dispatching until the server is healthy.
+  const serverInspector = new KafkaInspector(kafka, namer);
+  const driver: ModelServerDriver =
+    serverConfig.driver === 'process'
+      ? new ProcessDriver({ pool, server, control, config, url: backendUrl, defaultResolution: env.OCR_DEFAULT_RESOLUTION, inspector: serverInspector })
+      : externalDriver;
   let ocr: OcrRuntime | undefined;
   if (ocrEngine) {
     ocr = await startOcrRuntime(env, control).catch(async (err: unknown) => {
+      await driver.close();
       unfollow();
       await control.close();
       throw err;
@@ -87,12 +102,16 @@ export async function bootstrapWorker(env: WorkerEnv, logger?: LoggerService): P
   );
   app.useGlobalFilters(new ErrorPassthroughFilter());
   await app.listen();
-  const observability = await startWorkerObservability({ env, server, kafka, namer, backendUrl: ocrEngine === 'tesseract' ? undefined : backendUrl, logger });
+  const observability = await startWorkerObservability({ env, server, kafka, namer, backendUrl: ocrEngine === 'tesseract' ? undefined : backendUrl, modelServer: () => driver.view(), logger });
   return {
     server,
     healthUrl: observability.healthUrl,
+    modelServer: () => driver.view(),
     async close() {
       await app.close();
+      // After the scheduler drained: no orphan server outlives its worker.
+      await driver.close();
+      await serverInspector.close();
       await observability.close();
       await ocr?.close();
       unfollow();

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf, validateSync } from 'class-validator';
+import { ConfigError } from './config-error';
+import { envFromFileConfig, loadFileConfig } from './file-config';
 
 /**
  * Environment variables, validated once at boot. This module is the only place that reads
@@ -13,6 +15,10 @@ export class CommonEnv {
 
   @IsIn(['debug', 'info', 'warn', 'error'])
   LOG_LEVEL: 'debug' | 'info' | 'warn' | 'error' = 'info';
+
+  /** The operator file (`config/config.yaml`, the reference's shape); missing = built-in defaults. */
+  @IsString()
+  GANTRY_CONFIG = 'config/config.yaml';
 }
 
 export class KafkaEnv extends CommonEnv {
@@ -266,6 +272,14 @@ export class WebhooksEnv extends WebhookPolicyEnv {
   /** One delivery attempt's limit. */
   @Type(() => Number) @IsInt() @Min(100) @Max(60_000)
   WEBHOOK_TIMEOUT_MS = 15_000;
+
+  /** Port of the webhooks app's own `/health`, `/health/ready` and `/metrics` server; 0 turns it off. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  HEALTH_PORT = 9466;
+
+  /** Address the health server listens on. */
+  @IsString()
+  HEALTH_HOST = '0.0.0.0';
 }
 
 export class RecorderEnv extends RedisEnv {
@@ -308,12 +322,7 @@ export class EmbeddedEnv extends CommonEnv {
   SIM_PORT = 8000;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 type EnvSource = Record<string, string | undefined>;
 
@@ -330,9 +339,12 @@ function shown(name: string, value: unknown): string {
  */
 export function loadEnv<T extends object>(cls: new () => T, source: EnvSource = process.env, overrides: Partial<T> = {}): T {
   const defaults = new cls() as Record<string, unknown>;
+  // Settings of config/config.yaml come in under the variables that exist for them; the environment wins.
+  const configPath = (overrides as Record<string, unknown>).GANTRY_CONFIG ?? (source.GANTRY_CONFIG || defaults.GANTRY_CONFIG);
+  const fromFile = typeof configPath === 'string' ? envFromFileConfig(loadFileConfig(configPath)) : {};
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(defaults)) {
-    const value = source[key];
+    const value = source[key] !== undefined && source[key] !== '' ? source[key] : fromFile[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
   const instance = plainToInstance(cls, { ...defaults, ...raw, ...overrides }, { exposeDefaultValues: true });

@@ -76,6 +76,8 @@ export interface SchedulerStats {
   waiting: Record<Priority, number>;
   pausedTopics: string[];
   dispatching: boolean;
+  /** Jobs handed to a handler since start (activity, for idle detection). */
+  dispatched: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -119,7 +121,11 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
   private readonly paused = new Map<string, Priority>();
   private readonly delayTimers = new Map<string, NodeJS.Timeout>();
   private commitTimer?: NodeJS.Timeout;
-  private dispatching = true;
+  /** Why dispatching is off (`pool`: the control topic; `server`: the model server is not up); none = on. */
+  private readonly holds = new Set<string>();
+  private get dispatching(): boolean {
+    return this.holds.size === 0;
+  }
   private closing = false;
   private readonly idleWaiters: Array<() => void> = [];
 
@@ -387,7 +393,10 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
     if (this.running.size === 0) this.idleWaiters.splice(0).forEach((w) => w());
   }
 
+  private dispatched = 0;
+
   private run(entry: Entry, priority: Priority, enqueuedAt: number): void {
+    this.dispatched++;
     entry.abort = new AbortController();
     this.running.add(entry);
     this.holdingSlot.add(entry);
@@ -488,10 +497,26 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
 
   // ------------------------------------------------------------ control & stats
 
-  /** Stops or restarts taking new jobs from the queues (in-flight jobs continue). */
-  setDispatching(enabled: boolean): void {
-    this.dispatching = enabled;
-    if (enabled && this.queues) this.pump();
+  /**
+   * Stops or restarts taking new jobs from the queues (in-flight jobs continue). Each `reason` holds
+   * dispatching off on its own: jobs flow only when no reason holds it (the pool is meant to run
+   * and its model server is up).
+   */
+  setDispatching(enabled: boolean, reason = 'pool'): void {
+    if (enabled) this.holds.delete(reason);
+    else this.holds.add(reason);
+    if (this.dispatching && this.queues) this.pump();
+  }
+
+  /** When the oldest job waiting in this worker's memory was fetched; undefined when none waits. */
+  oldestWaitingAt(): number | undefined {
+    const times = PRIORITIES.map((p) => this.queues?.oldestEnqueuedAt(p)).filter((t): t is number => t !== undefined);
+    return times.length ? Math.min(...times) : undefined;
+  }
+
+  /** Resolves once no job runs (now, or when the last in-flight one ends) or after `timeoutMs`; true when idle. */
+  whenIdle(timeoutMs: number): Promise<boolean> {
+    return this.waitIdle(timeoutMs);
   }
 
   /** Aborts in-flight jobs matching `pred` (the handler sees `reason` on its signal); returns how many. */
@@ -522,6 +547,7 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
       waiting: Object.fromEntries(PRIORITIES.map((p) => [p, q?.size(p) ?? 0])) as Record<Priority, number>,
       pausedTopics: [...this.paused.keys()],
       dispatching: this.dispatching,
+      dispatched: this.dispatched,
     };
   }
 

@@ -17,6 +17,17 @@ export interface WorkerReport {
   started_at?: number;
   /** ms since epoch when the report was written. */
   at: number;
+  /** How the pool's model server runs: `external` (someone else) or `process` (this worker). */
+  driver?: 'external' | 'process';
+  /** The model server this worker runs (`process` driver); null otherwise. */
+  server?: {
+    status: string;
+    pid: number | null;
+    restarts: number;
+    last_exit: { code: number | null; signal: string | null; at: string } | null;
+    log_file: string;
+    args: string[];
+  } | null;
 }
 
 /**

@@ -41,7 +41,19 @@ describe('poolView', () => {
       backend_healthy: true,
       workers: 2,
       in_flight: 3,
+      driver: null,
+      server: null,
     });
+  });
+
+  it('shows the model server a process-driver worker runs; a server stopped by auto_switch makes the pool idle', () => {
+    const server = { status: 'running', pid: 42, restarts: 1, last_exit: { code: null, signal: 'SIGKILL', at: new Date(NOW).toISOString() }, log_file: 'logs/gemma-server.log', args: ['vllm', 'serve'] };
+    expect(view(undefined, [worker({ driver: 'process', server })])).toMatchObject({ status: 'running', driver: 'process', server });
+    expect(view(undefined, [worker({ driver: 'external', server: null })])).toMatchObject({ driver: 'external', server: null });
+    const idle = { ...server, status: 'idle_stopped', pid: null };
+    expect(view(undefined, [worker({ driver: 'process', dispatching: false, server: idle })])).toMatchObject({ status: 'idle', desired: 'running', server: idle });
+    // Starting (health not 200 yet) is not idle.
+    expect(view(undefined, [worker({ driver: 'process', dispatching: false, server: { ...server, status: 'starting' } })]).status).toBe('starting');
   });
 
   it('after a start, uptime counts from the start, not from the older workers', () => {

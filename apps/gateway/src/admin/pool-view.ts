@@ -7,8 +7,13 @@ import type { WorkerReport } from '@gantry/redis';
  * - `no_workers`: meant to run, but no worker of the pool is alive.
  * - `stopping`: stopped, but a worker still runs jobs (a graceful stop drains) or has not applied the stop yet.
  * - `stopped`: stopped, and no worker runs or takes a job.
+ * - `idle`: meant to run, but auto_switch stopped its model server (no job for the window); it
+ *   starts again when requests wait.
  */
-export type PoolStatus = 'running' | 'starting' | 'no_workers' | 'stopping' | 'stopped';
+export type PoolStatus = 'running' | 'starting' | 'no_workers' | 'stopping' | 'stopped' | 'idle';
+
+/** The model server a `process`-driver worker runs (from its heartbeat). */
+export type ServerView = NonNullable<WorkerReport['server']>;
 
 /** One entry of `GET /admin/models`: the reference's fields (reference/002) plus Gantry's own. */
 export interface PoolView {
@@ -40,6 +45,10 @@ export interface PoolView {
   workers: number;
   /** Jobs running on them now. */
   in_flight: number;
+  /** `external` (someone else runs the model server) or `process` (the worker does); null without a live worker. */
+  driver: 'external' | 'process' | null;
+  /** With `process`: the server's `status`, `pid`, `restarts`, `last_exit`, `log_file`, `args`; else null. */
+  server: ServerView | null;
 }
 
 export interface BackendProbe {
@@ -62,7 +71,8 @@ function portOf(url: string | null): number | null {
 function statusOf(paused: boolean, workers: WorkerReport[], inFlight: number): PoolStatus {
   if (paused) return inFlight > 0 || workers.some((w) => w.dispatching) ? 'stopping' : 'stopped';
   if (workers.length === 0) return 'no_workers';
-  return workers.some((w) => w.dispatching) ? 'running' : 'starting';
+  if (workers.some((w) => w.dispatching)) return 'running';
+  return workers.some((w) => w.server?.status === 'idle_stopped') ? 'idle' : 'starting';
 }
 
 /** Puts one pool's desired state, its workers' heartbeats and its backend's health together. */
@@ -104,5 +114,7 @@ export function poolView(input: {
     ...(backend.error ? { backend_error: backend.error } : {}),
     workers: workers.length,
     in_flight: inFlight,
+    driver: workers.find((w) => w.driver)?.driver ?? null,
+    server: workers.find((w) => w.server)?.server ?? null,
   };
 }

@@ -28,6 +28,8 @@ export async function startWorkerObservability(opts: {
   namer: TopicNamer;
   /** Checked by readiness; undefined for an in-process engine (tesseract). */
   backendUrl?: string;
+  /** The model server's driver and state, for the heartbeat. */
+  modelServer?: () => Pick<WorkerReport, 'driver' | 'server'>;
   logger?: LoggerService;
 }): Promise<WorkerObservability> {
   const { env, server, kafka, namer } = opts;
@@ -57,6 +59,7 @@ export async function startWorkerObservability(opts: {
       dispatching: s.dispatching,
       started_at: startedAt,
       at: Date.now(),
+      ...opts.modelServer?.(),
     };
     try {
       await registry.report(report);
