@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { ChatRequestDto, InvalidMessageError, parseMessage, poolOfModel, type ChatRequest } from '@gantry/contracts';
+import { BATCH_ENDPOINTS, ChatRequestDto, InvalidMessageError, parseMessage, poolOfModel, type BatchEndpoint, type ChatRequest } from '@gantry/contracts';
 
-/** Endpoints a batch line may target; OCR takes uploads, so it is not offered in batches yet. */
-export const BATCH_ENDPOINTS = ['/v1/chat/completions'] as const;
-export type BatchEndpoint = (typeof BATCH_ENDPOINTS)[number];
+/** Endpoints OpenAI's `/v1/batches` offers; Gantry's `/api/batches` also takes `/api/ocr`. */
+export const OPENAI_BATCH_ENDPOINTS: readonly BatchEndpoint[] = ['/v1/chat/completions'];
 
 export interface LineError {
   code: string;

@@ -56,6 +56,8 @@ export enum ApiErrorCode {
   BatchNotFound = 'batch_not_found',
   BatchNotCancellable = 'batch_not_cancellable',
   InvalidEndpoint = 'invalid_endpoint',
+  InvalidMetadata = 'invalid_metadata',
+  BatchNotFinished = 'batch_not_finished',
 }
 
 const STATUS: Record<ApiErrorCode, HttpStatus> = {
@@ -113,6 +115,8 @@ const STATUS: Record<ApiErrorCode, HttpStatus> = {
   [ApiErrorCode.BatchNotFound]: HttpStatus.NOT_FOUND,
   [ApiErrorCode.BatchNotCancellable]: HttpStatus.CONFLICT,
   [ApiErrorCode.InvalidEndpoint]: HttpStatus.BAD_REQUEST,
+  [ApiErrorCode.InvalidMetadata]: HttpStatus.BAD_REQUEST,
+  [ApiErrorCode.BatchNotFinished]: HttpStatus.CONFLICT,
 };
 
 /**
