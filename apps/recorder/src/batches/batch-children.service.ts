@@ -35,20 +35,29 @@ export class BatchChildrenService {
       outcome === 'cancelled'
         ? { code: 'batch_cancelled', message: `batch ${batch.id} was cancelled` }
         : { code: 'batch_expired', message: `batch ${batch.id} passed its completion window` };
-    for (let i = 0; i < children.length; i += SLICE) {
-      const slice = children.slice(i, i + SLICE);
-      // Redis unreachable: queued children are still recorded terminal below; a worker that dequeues one runs it, and its result is ignored.
-      if (this.redis.status === 'ready') {
-        const pipe = this.redis.pipeline();
-        for (const c of slice) {
-          pipe.set(JobChannels.cancelKey(c.request_id), '1', 'EX', JobChannels.CANCEL_MARKER_TTL_SECONDS);
-          if (c.running) pipe.publish(this.channels.cancel, c.request_id);
+    // Redis unreachable: queued children are still recorded terminal below; a worker that dequeues one runs it, and its result is ignored.
+    if (this.redis.status === 'ready') {
+      try {
+        // Every marker before any abort: an aborted child frees its slot, which must not go to a queued sibling.
+        for (let i = 0; i < children.length; i += SLICE) {
+          const pipe = this.redis.pipeline();
+          for (const c of children.slice(i, i + SLICE)) pipe.set(JobChannels.cancelKey(c.request_id), '1', 'EX', JobChannels.CANCEL_MARKER_TTL_SECONDS);
+          await pipe.exec();
         }
-        await pipe.exec().catch((err: unknown) => this.log.warn({ msg: 'cancel markers not written', batch_id: batch.id, err: String(err) }));
+        const running = children.filter((c) => c.running);
+        if (running.length) {
+          const pipe = this.redis.pipeline();
+          for (const c of running) pipe.publish(this.channels.cancel, c.request_id);
+          await pipe.exec();
+        }
+      } catch (err) {
+        this.log.warn({ msg: 'cancel markers not written', batch_id: batch.id, err: String(err) });
       }
-      const queued = slice.filter((c) => !c.running);
+    }
+    const queued = children.filter((c) => !c.running);
+    for (let i = 0; i < queued.length; i += SLICE) {
       await Promise.all(
-        queued.map((c) => {
+        queued.slice(i, i + SLICE).map((c) => {
           const job = { request_id: c.request_id, client_id: batch.client_id, pool, model: BACKEND_MODEL[pool], priority: batch.priority, kind };
           return this.producer.publish(Topics.jobEvents, c.request_id, lifecycleEvent(job, outcome, c.attempts, { error }), { 'x-request-id': c.request_id, 'x-batch-id': batch.id });
         }),
