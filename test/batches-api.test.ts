@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { Topics } from '@gantry/contracts';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
+import { bmp, makePdf, textImage } from './support/ocr-fixtures';
 import { Receiver, type Received } from './support/receiver';
 import { createStack, getJob, waitFor, type TestStack } from './support/stack';
 
@@ -38,7 +39,12 @@ describe('/api/batches', () => {
     gw = await stack.startGateway({ BATCH_MAX_LINE_BYTES: '65536' });
     // The production SSRF policy (no allow-list), for the refused-webhook case.
     strict = await stack.startGateway({ WEBHOOK_ALLOWED_HOSTS: '' });
-    await Promise.all([stack.startWorker(), stack.startRecorder({ BATCH_EXPAND_CHUNK: '4' }), stack.startWebhooks()]);
+    await Promise.all([
+      stack.startWorker(),
+      stack.startWorker({ WORKER_POOL: 'deepseek-ocr', OCR_BACKEND_URL: stack.sim.url }),
+      stack.startRecorder({ BATCH_EXPAND_CHUNK: '4' }),
+      stack.startWebhooks(),
+    ]);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -262,6 +268,57 @@ describe('/api/batches', () => {
     expect(none.status).toBe(202);
     expect(none.body).toMatchObject({ status: 'failed', errors: [{ code: 'no_valid_requests' }, { code: 'invalid_json', line: 1 }, { code: 'invalid_json', line: 2 }] });
     expect((await get(`/api/batches/${none.body.batch_id}/results`, stack.auth('lines_bulk'))).text).toBe('');
+  });
+
+  it('runs OCR lines (url /api/ocr) as OCR child jobs on the deepseek-ocr pool, with per-line errors', async () => {
+    const dataUrl = (bytes: Buffer, type: string) => `data:${type};base64,${bytes.toString('base64')}`;
+    const ocrLine = (customId: string, url: string | null, extra: Record<string, unknown> = {}, prompt = 'free') =>
+      JSON.stringify({
+        custom_id: customId,
+        method: 'POST',
+        url: '/api/ocr',
+        body: { model: 'deepseek-ai/DeepSeek-OCR', messages: [{ role: 'user', content: [...(url ? [{ type: 'image_url', image_url: { url } }] : []), { type: 'text', text: prompt }] }], ...extra },
+      });
+    const [one, two] = await Promise.all([textImage(['Invoice 42'], { width: 320, height: 120, fontSize: 40 }), textImage(['Receipt 7'], { width: 320, height: 120, fontSize: 40 })]);
+    const lines = [
+      ocrLine('o-1', dataUrl(one, 'image/png')),
+      ocrLine('o-2', dataUrl(two, 'image/png'), { resolution: 'tiny' }),
+      ocrLine('o-dup', dataUrl(one, 'image/png')),
+      ocrLine('o-noimage', null),
+      ocrLine('o-notbase64', 'data:image/png;base64,@@@@'),
+      ocrLine('o-bmp', dataUrl(bmp(), 'image/bmp')),
+      ocrLine('o-pdf', dataUrl(makePdf(['page']), 'application/pdf')),
+      ocrLine('o-prompt', dataUrl(one, 'image/png'), {}, 'locate'),
+      ocrLine('o-res', dataUrl(one, 'image/png'), { resolution: 'huge' }),
+      chatLine('o-chat', 'a chat line in an OCR batch'),
+    ];
+    stack.sim.resetStats();
+    const res = await post('ocr_bulk', multipart(lines, { endpoint: '/api/ocr' }));
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ endpoint: '/api/ocr', request_counts: { total: 10, invalid: 7 }, dedup: { unique_requests: 2, duplicate_requests: 1 } });
+    const done = await ended(res.body.batch_id, 'ocr_bulk');
+    expect(done).toMatchObject({ status: 'completed', request_counts: { completed: 3, failed: 7 } });
+    const out = parseJsonl((await get(`/api/batches/${res.body.batch_id}/results`, stack.auth('ocr_bulk'))).text);
+    expect(out.map((l) => l.custom_id).sort()).toEqual(['o-1', 'o-2', 'o-dup']);
+    expect(out.every((l) => l.response?.status_code === 200)).toBe(true);
+    const byId = new Map(out.map((l) => [l.custom_id, l]));
+    expect(byId.get('o-dup')!.response).toEqual(byId.get('o-1')!.response);
+    const jobs = await stack.pg.query(`SELECT kind, pool, request->>'resolution' AS resolution FROM jobs WHERE batch_id = $1 ORDER BY request->>'resolution'`, [res.body.batch_id]);
+    expect(jobs.rows).toHaveLength(2);
+    expect(jobs.rows.every((r) => r.kind === 'ocr' && r.pool === 'deepseek-ocr')).toBe(true);
+    expect(jobs.rows.map((r) => r.resolution)).toContain('tiny');
+    // Two unique images: two DeepSeek-OCR calls.
+    expect(stack.sim.stats().requests.filter((r) => JSON.stringify(r).includes('DeepSeek-OCR'))).toHaveLength(2);
+    const errors = parseJsonl((await get(`/api/batches/${res.body.batch_id}/errors`, stack.auth('ocr_bulk'))).text);
+    expect(Object.fromEntries(errors.map((e) => [e.custom_id, e.error?.code]))).toEqual({
+      'o-noimage': 'missing_image',
+      'o-notbase64': 'invalid_image',
+      'o-bmp': 'unsupported_image_format',
+      'o-pdf': 'invalid_body',
+      'o-prompt': 'invalid_prompt',
+      'o-res': 'invalid_resolution',
+      'o-chat': 'mismatched_endpoint',
+    });
   });
 
   it('answers unknown ids and bad list parameters with their codes', async () => {

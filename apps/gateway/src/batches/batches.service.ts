@@ -4,8 +4,9 @@ import { BATCH_ENDPOINTS, Topics, type BatchEndpoint, type Priority } from '@gan
 import { BatchesRepository, type BatchItem, type BatchLineError, type BatchRow, type FileRow } from '@gantry/db';
 import { GantryProducer } from '@gantry/kafka';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
-import { checkLine, childRequestId, OPENAI_BATCH_ENDPOINTS } from './batch-line';
+import { checkLine, childRequestId, OPENAI_BATCH_ENDPOINTS, type CheckedLine } from './batch-line';
 import { newFileId } from './files.service';
+import { OcrLineService } from './ocr-line.service';
 
 const LINES_PER_PAGE = 1_000;
 /** A failed batch lists its first line errors on the object; every one is in its error file. */
@@ -34,6 +35,7 @@ export class BatchesService {
   constructor(
     private readonly repo: BatchesRepository,
     private readonly producer: GantryProducer,
+    private readonly ocrLines: OcrLineService,
   ) {}
 
   /** `POST /v1/batches`. */
@@ -79,7 +81,7 @@ export class BatchesService {
         const items: BatchItem[] = [];
         for (const { line_no, content } of page) {
           total++;
-          let checked = checkLine(content, line_no, endpoint);
+          let checked: CheckedLine = endpoint === '/api/ocr' ? await this.ocrLines.check(content, line_no) : checkLine(content, line_no, endpoint);
           if (checked.ok && customIds.has(checked.customId)) {
             checked = { ok: false, customId: checked.customId, error: { code: 'duplicate_custom_id', message: `Line ${line_no}: custom_id ${checked.customId} is used by an earlier line`, param: 'custom_id', line: line_no } };
           }
@@ -98,7 +100,8 @@ export class BatchesService {
             const requestId = childRequestId(id, line_no);
             leaders.set(checked.hash, requestId);
             lastLeaderLine = line_no;
-            items.push({ line_no, custom_id: checked.customId, request_id: requestId, leader: true, body: checked.request, error: null });
+            const body = typeof checked.request === 'function' ? await checked.request(requestId) : checked.request;
+            items.push({ line_no, custom_id: checked.customId, request_id: requestId, leader: true, body, error: null });
           }
         }
         await tx.addItems(id, items);
