@@ -4,22 +4,10 @@ import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import { bmp, makePdf, textImage } from './support/ocr-fixtures';
 import { Receiver, type Received } from './support/receiver';
 import { createStack, getJob, waitFor, type TestStack } from './support/stack';
+import { chatLine, parseJsonl } from './support/batches';
 
-interface OutputLine {
-  id: string;
-  custom_id: string;
-  response: { status_code: number; request_id: string; body: { object: string } } | null;
-  error: { code: string; message: string; line?: number } | null;
-}
 type View = Record<string, any>;
 
-const chatLine = (customId: string, content: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: { model: 'gemma-3-4b-it', messages: [{ role: 'user', content }], max_tokens: 8 }, ...extra });
-const parseJsonl = (text: string): OutputLine[] =>
-  text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as OutputLine);
 
 function verified(secret: string, r: Received): Record<string, any> {
   const headers = { 'webhook-id': String(r.headers['webhook-id']), 'webhook-timestamp': String(r.headers['webhook-timestamp']), 'webhook-signature': String(r.headers['webhook-signature']) };

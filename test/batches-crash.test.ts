@@ -3,19 +3,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import { createStack, waitFor, type TestStack } from './support/stack';
+import { chatLine, parseJsonl } from './support/batches';
 
 const DIST = join(__dirname, '..', 'dist', 'apps');
 const RECORDER = join(DIST, 'recorder', 'src', 'main.js');
 const WORKER = join(DIST, 'worker', 'src', 'main.js');
 
-interface OutputLine {
-  custom_id: string;
-  response: { status_code: number; request_id: string } | null;
-  error: { code: string } | null;
-}
-
-const chatLine = (customId: string, content: string) =>
-  JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: { model: 'gemma-3-4b-it', messages: [{ role: 'user', content }], max_tokens: 20 } });
 
 /**
  * A batch survives SIGKILL of the process expanding it (the recorder) and of a worker running
@@ -63,10 +56,7 @@ describe('batches under SIGKILL', () => {
   async function expectEachLineOnce(id: string, client: string, customIds: string[]): Promise<void> {
     await waitFor(async () => (await row(id)).status === 'completed', `batch ${id} completed`, 120_000, 200);
     const res = await fetch(`${gw.url}/api/batches/${id}/results`, { headers: stack.auth(client) });
-    const out = (await res.text())
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as OutputLine);
+    const out = parseJsonl(await res.text());
     expect(out).toHaveLength(customIds.length);
     expect(out.map((l) => l.custom_id).sort()).toEqual([...customIds].sort());
     expect(out.every((l) => l.response?.status_code === 200 && l.error === null)).toBe(true);
@@ -83,7 +73,7 @@ describe('batches under SIGKILL', () => {
     start(WORKER, { WORKER_MAX_CONCURRENT: '8' });
     const slow = start(RECORDER, { BATCH_EXPAND_CHUNK: '5', BATCH_EXPAND_RATE: '40' });
     const ids = Array.from({ length: 80 }, (_, i) => `x-${i}`);
-    const id = await submit('crash_expand', ids.map((c) => chatLine(c, `expander crash ${c}`)));
+    const id = await submit('crash_expand', ids.map((c) => chatLine(c, `expander crash ${c}`, {}, 20)));
     await waitFor(async () => (await row(id)).expanded_through >= 15, 'expansion under way', 60_000, 5);
     await kill(slow);
     const atKill = await row(id);
@@ -98,7 +88,7 @@ describe('batches under SIGKILL', () => {
     await Promise.all(children.filter((c) => c.spawnargs.includes(WORKER) && c.exitCode === null && c.signalCode === null).map(kill));
     const first = start(WORKER, { WORKER_MAX_CONCURRENT: '6' });
     const ids = Array.from({ length: 40 }, (_, i) => `w-${i}`);
-    const id = await submit('crash_worker', ids.map((c) => chatLine(c, `worker crash ${c}`)));
+    const id = await submit('crash_worker', ids.map((c) => chatLine(c, `worker crash ${c}`, {}, 20)));
     await waitFor(
       async () => (await count(`SELECT count(*) AS n FROM jobs WHERE batch_id = $1 AND status = 'succeeded'`, [id])) >= 6 && stack.sim.stats().running > 0,
       'some children done and some in flight',

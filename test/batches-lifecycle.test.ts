@@ -1,20 +1,7 @@
 import OpenAI, { toFile } from 'openai';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import { createStack, waitFor, type TestStack } from './support/stack';
-
-interface OutputLine {
-  custom_id: string;
-  response: { status_code: number; request_id: string } | null;
-  error: { code: string } | null;
-}
-
-const chatLine = (customId: string, content: string) =>
-  JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: { model: 'gemma-3-4b-it', messages: [{ role: 'user', content }], max_tokens: 8 } });
-const parseJsonl = (text: string): OutputLine[] =>
-  text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as OutputLine);
+import { chatLine, parseJsonl } from './support/batches';
 
 /** Expansion restarts, cancel and expiry: every line ends answered exactly once, in one of the two files. */
 describe('batch lifecycle', () => {
