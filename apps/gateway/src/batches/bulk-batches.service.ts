@@ -35,18 +35,19 @@ export class BulkBatchesService {
       if (req.isMultipart()) {
         const fields: OptionFields = {};
         await this.files.eachPart(req, {
-          field: (name, value) => {
+          field: async (name, value) => {
             if (!(OPTION_FIELDS as readonly string[]).includes(name)) throw new ApiError(ApiErrorCode.InvalidRequest, `Unknown field ${name}; fields are file, ${OPTION_FIELDS.join(', ')}`);
             fields[name as keyof OptionFields] = value;
             // Checked as they come: a bad field sent before the file refuses the upload before it is read.
-            parseOptions(fields);
+            const parsed = parseOptions(fields);
+            if (name === 'webhook' && parsed.webhook) await this.webhookPolicy.check(parsed.webhook);
           },
           file: async (filename, source) => {
             stats = await this.files.ingest(tx, { id: fileId, clientId, filename }, source);
           },
         });
+        // The webhook was checked when its field came (the SSRF guard resolves it again at send time).
         options = parseOptions(fields);
-        if (options.webhook) await this.webhookPolicy.check(options.webhook);
         if (!stats) throw new ApiError(ApiErrorCode.MissingFile, 'Send the JSONL file in a multipart field named file');
       } else if (RAW_JSONL_TYPES.includes(mediaType(req.headers['content-type']))) {
         // Raw body: the options are query parameters, all checked before the body is read.
