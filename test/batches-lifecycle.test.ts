@@ -1,20 +1,7 @@
 import OpenAI, { toFile } from 'openai';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import { createStack, waitFor, type TestStack } from './support/stack';
-
-interface OutputLine {
-  custom_id: string;
-  response: { status_code: number; request_id: string } | null;
-  error: { code: string } | null;
-}
-
-const chatLine = (customId: string, content: string) =>
-  JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: { model: 'gemma-3-4b-it', messages: [{ role: 'user', content }], max_tokens: 8 } });
-const parseJsonl = (text: string): OutputLine[] =>
-  text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as OutputLine);
+import { chatLine, parseJsonl } from './support/batches';
 
 /** Expansion restarts, cancel and expiry: every line ends answered exactly once, in one of the two files. */
 describe('batch lifecycle', () => {
@@ -105,5 +92,13 @@ describe('batch lifecycle', () => {
     expect(output.every((l) => l.response?.status_code === 200)).toBe(true);
     expect(errors.every((e) => e.error?.code === 'batch_expired' && e.response === null)).toBe(true);
     expect(done.request_counts).toEqual({ total: 4, completed: output.length, failed: errors.length });
+    // Expiry stops the children too: the queued one is recorded expired without running, the hanging one is aborted.
+    const children = async () =>
+      (await stack.pg.query(`SELECT request->'messages'->0->>'content' AS content, status, error->>'code' AS code FROM jobs WHERE batch_id = $1`, [batch.id])).rows as Array<{ content: string; status: string; code: string | null }>;
+    await waitFor(async () => (await children()).every((c) => c.status !== 'queued' && c.status !== 'running'), 'every child stopped');
+    const late = (await children()).find((c) => c.content === 'expire late')!;
+    expect(late).toMatchObject({ status: 'expired', code: 'batch_expired' });
+    expect((await children()).find((c) => c.content.startsWith('expire hold'))!.status).toBe('cancelled');
+    expect(stack.sim.stats().requests.filter((r) => JSON.stringify(r).includes('expire late'))).toHaveLength(0);
   });
 });

@@ -2,22 +2,7 @@ import { Readable } from 'node:stream';
 import OpenAI, { toFile } from 'openai';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import { createStack, waitFor, type TestStack } from './support/stack';
-
-interface OutputLine {
-  id: string;
-  custom_id: string;
-  response: { status_code: number; request_id: string; body: { object: string; choices: Array<{ message: { content: string } }> } } | null;
-  error: { code: string; message: string; line?: number } | null;
-}
-
-const chatLine = (customId: string, content: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: { model: 'gemma-3-4b-it', messages: [{ role: 'user', content }], max_tokens: 16 }, ...extra });
-
-const parseJsonl = (text: string): OutputLine[] =>
-  text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as OutputLine);
+import { chatLine, parseJsonl } from './support/batches';
 
 /** OpenAI's Files + Batch API, driven only by the official `openai` SDK pointed at Gantry. */
 describe('batches through the OpenAI SDK', () => {

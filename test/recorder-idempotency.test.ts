@@ -147,6 +147,7 @@ describe('recorder idempotency and ordering', () => {
       finished_at: expect.any(String),
       webhook: null,
       webhook_events: null,
+      batch_id: null,
     });
     const view = (await repo.findView(id))!;
     expect(view.created_at).toBe(t.job.created_at);

@@ -8,6 +8,7 @@ import { PdfEngine } from '@gantry/media';
 import { enableProcessMetrics } from '@gantry/metrics';
 import { createRedis } from '@gantry/redis';
 import { FirstAdminService, type GeneratedAdmin } from './auth/first-admin.service';
+import { RAW_JSONL_TYPES } from './batches/bulk-batches.service';
 import { ApiError, ApiErrorCode } from './errors/api-error';
 import { GatewayModule } from './gateway.module';
 import { countSubmittedJobs } from './health/job-submit-metrics';
@@ -55,6 +56,12 @@ export async function bootstrapGateway(env: GatewayEnv, logger?: LoggerService):
   // Uploads (POST /api/ocr) may be larger than other bodies.
   fastify.addHook('onRoute', (route) => {
     if (route.url === '/api/ocr') route.bodyLimit = env.MAX_UPLOAD_BYTES;
+  });
+  // Bulk batches (`POST /api/batches`) may send their JSONL as the raw body: handed over as the
+  // request stream, never buffered (the intake streams it line by line and enforces its limits).
+  fastify.addContentTypeParser(RAW_JSONL_TYPES, (req, payload, done) => {
+    if (req.url.split('?')[0] !== '/api/batches') return done(new ApiError(ApiErrorCode.UnsupportedMediaType, 'Unsupported Content-Type; send application/json'), undefined);
+    done(null, payload);
   });
   // OAuth2-style form bodies (reference 002: `curl -d "username=…&password=…"`), on /auth/* only.
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (req, body, done) => {

@@ -179,6 +179,8 @@ export interface JobView {
   webhook_events_filter?: WebhookEventFilter[];
   /** PDF parent jobs only: how far its page jobs are. */
   progress?: OcrDocumentProgress;
+  /** A bulk batch's child job: the batch it answers a line of. */
+  batch_id?: string;
 }
 
 /** The view of a job that was just accepted: what polling shows before any worker event. */

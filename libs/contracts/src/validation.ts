@@ -235,6 +235,10 @@ export class WebhookDeliveryDto implements WebhookDelivery {
 
   @IsOptional()
   @IsString()
+  batch_id?: string;
+
+  @IsOptional()
+  @IsString()
   endpoint_id?: string;
 
   @IsString()

@@ -34,6 +34,8 @@ export class JobChannels {
   get cancel(): string {
     return `${this.prefix}job-cancel`;
   }
+  /** How long a cancel marker is kept: longer than any job waits in a queue. */
+  static readonly CANCEL_MARKER_TTL_SECONDS = 7 * 24 * 3600;
   /** Key (under keyPrefix) marking a job as cancelled, checked before a job runs. */
   static cancelKey(requestId: string): string {
     return `cancel:${requestId}`;

@@ -1,4 +1,4 @@
-import { canonicalJson, checkLine, childRequestId } from './batch-line';
+import { canonicalJson, checkEnvelope, checkLine, childRequestId } from './batch-line';
 
 const line = (o: Record<string, unknown>) => JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'gemma-3-4b-it', messages: [{ role: 'user', content: 'hi' }] }, ...o });
 
@@ -29,6 +29,15 @@ describe('checkLine', () => {
     const r = checkLine(text, 7, '/v1/chat/completions');
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toMatchObject({ code, line: 7, message: expect.stringMatching(/^Line 7: /) });
+  });
+});
+
+describe('checkEnvelope', () => {
+  it('accepts an OCR line in an OCR batch and refuses it in a chat batch', () => {
+    const ocr = JSON.stringify({ custom_id: 'o', method: 'POST', url: '/api/ocr', body: { messages: [] } });
+    expect(checkEnvelope(ocr, 1, '/api/ocr')).toEqual({ ok: true, customId: 'o', body: { messages: [] } });
+    expect(checkEnvelope(ocr, 2, '/v1/chat/completions')).toMatchObject({ ok: false, error: { code: 'mismatched_endpoint', line: 2 } });
+    expect(checkLine(line({}), 3, '/api/ocr')).toMatchObject({ ok: false, error: { code: 'mismatched_endpoint' } });
   });
 });
 

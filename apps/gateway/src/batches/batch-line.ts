@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { ChatRequestDto, InvalidMessageError, parseMessage, poolOfModel, type ChatRequest } from '@gantry/contracts';
+import { BATCH_ENDPOINTS, ChatRequestDto, InvalidMessageError, parseMessage, poolOfModel, type BatchEndpoint, type ChatRequest, type JobRequest } from '@gantry/contracts';
 
-/** Endpoints a batch line may target; OCR takes uploads, so it is not offered in batches yet. */
-export const BATCH_ENDPOINTS = ['/v1/chat/completions'] as const;
-export type BatchEndpoint = (typeof BATCH_ENDPOINTS)[number];
+/** Endpoints OpenAI's `/v1/batches` offers; Gantry's `/api/batches` also takes `/api/ocr`. */
+export const OPENAI_BATCH_ENDPOINTS: readonly BatchEndpoint[] = ['/v1/chat/completions'];
 
 export interface LineError {
   code: string;
@@ -12,7 +11,18 @@ export interface LineError {
   line: number;
 }
 
-export type CheckedLine = { ok: true; customId: string; request: ChatRequest; hash: string } | { ok: false; customId: string | null; error: LineError };
+/**
+ * A checked line: valid (its request, or for OCR a function that stores the image under the child's
+ * request id and returns the request: only a leader's image is stored) or its error.
+ */
+export type CheckedLine =
+  | { ok: true; customId: string; request: JobRequest | ((requestId: string) => Promise<JobRequest>); hash: string }
+  | { ok: false; customId: string | null; error: LineError };
+export type LineFailure = Extract<CheckedLine, { ok: false }>;
+
+export function lineFailure(line: number, code: string, message: string, param: string | null, customId: string | null = null): LineFailure {
+  return { ok: false, customId, error: { code, message: `Line ${line}: ${message}`, param, line } };
+}
 
 /** JSON with keys sorted at every level: equal requests hash equal whatever their key order. */
 export function canonicalJson(value: unknown): string {
@@ -26,38 +36,41 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Checks one input line `{custom_id, method, url, body}` against the batch's endpoint (no I/O). */
-export function checkLine(text: string, line: number, endpoint: BatchEndpoint): CheckedLine {
-  const fail = (code: string, message: string, param: string | null, customId: string | null = null): CheckedLine => ({
-    ok: false,
-    customId,
-    error: { code, message: `Line ${line}: ${message}`, param, line },
-  });
+/** Checks a line's envelope `{custom_id, method, url, body}` against the batch's endpoint (no I/O). */
+export function checkEnvelope(text: string, line: number, endpoint: BatchEndpoint): { ok: true; customId: string; body: unknown } | LineFailure {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return fail('invalid_json', 'not valid JSON', null);
+    return lineFailure(line, 'invalid_json', 'not valid JSON', null);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('invalid_json', 'not a JSON object', null);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return lineFailure(line, 'invalid_json', 'not a JSON object', null);
   const v = value as Record<string, unknown>;
   if (typeof v.custom_id !== 'string' || v.custom_id.length === 0 || v.custom_id.length > 512) {
-    return fail('missing_custom_id', 'custom_id must be a string of 1-512 characters', 'custom_id');
+    return lineFailure(line, 'missing_custom_id', 'custom_id must be a string of 1-512 characters', 'custom_id');
   }
   const customId = v.custom_id;
-  if (v.method !== 'POST') return fail('invalid_method', 'method must be POST', 'method', customId);
+  if (v.method !== 'POST') return lineFailure(line, 'invalid_method', 'method must be POST', 'method', customId);
   if (typeof v.url !== 'string' || !(BATCH_ENDPOINTS as readonly string[]).includes(v.url)) {
-    return fail('invalid_url', `url must be one of ${BATCH_ENDPOINTS.join(', ')}`, 'url', customId);
+    return lineFailure(line, 'invalid_url', `url must be one of ${BATCH_ENDPOINTS.join(', ')}`, 'url', customId);
   }
-  if (v.url !== endpoint) return fail('mismatched_endpoint', `url ${v.url} does not match the batch endpoint ${endpoint}`, 'url', customId);
+  if (v.url !== endpoint) return lineFailure(line, 'mismatched_endpoint', `url ${v.url} does not match the batch endpoint ${endpoint}`, 'url', customId);
+  return { ok: true, customId, body: v.body };
+}
+
+/** Checks one chat line (`/v1/chat/completions`) against the batch's endpoint (no I/O). */
+export function checkLine(text: string, line: number, endpoint: BatchEndpoint): CheckedLine {
+  const envelope = checkEnvelope(text, line, endpoint);
+  if (!envelope.ok) return envelope;
+  const { customId } = envelope;
   let body: ChatRequestDto;
   try {
-    body = parseMessage(ChatRequestDto, v.body);
+    body = parseMessage(ChatRequestDto, envelope.body);
   } catch (err) {
-    if (err instanceof InvalidMessageError) return fail('invalid_body', `invalid body (${err.reasons.join('; ')})`, 'body', customId);
+    if (err instanceof InvalidMessageError) return lineFailure(line, 'invalid_body', `invalid body (${err.reasons.join('; ')})`, 'body', customId);
     throw err;
   }
-  if (poolOfModel(body.model) !== 'gemma') return fail('model_not_found', `model ${body.model} is not available`, 'body.model', customId);
+  if (poolOfModel(body.model) !== 'gemma') return lineFailure(line, 'model_not_found', `model ${body.model} is not available`, 'body.model', customId);
   const request: ChatRequest = {
     model: body.model,
     messages: body.messages.map((m) => ({ role: m.role, content: m.content })),

@@ -1,24 +1,30 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { Topics } from '@gantry/contracts';
-import { BatchesRepository, type BatchItem, type BatchLineError, type BatchRow } from '@gantry/db';
+import { BATCH_ENDPOINTS, Topics, type BatchEndpoint, type Priority } from '@gantry/contracts';
+import { BatchesRepository, type BatchItem, type BatchLineError, type BatchRow, type FileRow } from '@gantry/db';
 import { GantryProducer } from '@gantry/kafka';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
-import { JobsService } from '../jobs/jobs.service';
-import { BATCH_ENDPOINTS, checkLine, childRequestId, type BatchEndpoint } from './batch-line';
+import { checkLine, childRequestId, OPENAI_BATCH_ENDPOINTS, type CheckedLine } from './batch-line';
 import { newFileId } from './files.service';
+import { OcrLineService } from './ocr-line.service';
 
 const LINES_PER_PAGE = 1_000;
 /** A failed batch lists its first line errors on the object; every one is in its error file. */
 const MAX_LISTED_ERRORS = 1_000;
 const WINDOW_SECONDS: Record<string, number> = { '24h': 86_400 };
 
-export interface CreateBatch {
-  input_file_id: string;
-  endpoint: string;
+/** How a batch runs, whichever front door created it. */
+export interface BatchOptions {
+  endpoint: BatchEndpoint;
   completion_window: string;
-  metadata?: Record<string, string> | null;
-  priority?: 'high' | 'normal' | 'low';
+  metadata: Record<string, string> | null;
+  priority: Priority;
+  /** `/api/batches` only: called when the batch ends. */
+  webhook?: string;
+}
+
+export interface CreateBatch extends BatchOptions {
+  input_file_id: string;
 }
 
 /** `/v1/batches`: validates the input file line by line, records the batch and hands it to the expander. */
@@ -29,16 +35,26 @@ export class BatchesService {
   constructor(
     private readonly repo: BatchesRepository,
     private readonly producer: GantryProducer,
-    private readonly jobs: JobsService,
+    private readonly ocrLines: OcrLineService,
   ) {}
 
+  /** `POST /v1/batches`. */
   async create(body: unknown, clientId: string): Promise<BatchRow> {
     const req = parseCreate(body);
     const file = await this.repo.findFile(req.input_file_id, clientId);
     if (!file) throw new ApiError(ApiErrorCode.FileNotFound, `No such File object: ${req.input_file_id}`);
     if (file.purpose !== 'batch') throw new ApiError(ApiErrorCode.InvalidRequest, `File ${file.id} does not have purpose batch`);
+    return this.createFromFile(file, req, clientId);
+  }
+
+  /**
+   * Validates the stored file line by line (one transaction: `batches` + `batch_items`), then
+   * hands the batch to the expander. Shared by `/v1/batches` and `/api/batches` (which checks
+   * the webhook URL before the upload is read).
+   */
+  async createFromFile(file: FileRow, req: BatchOptions, clientId: string): Promise<BatchRow> {
     const id = `batch_${randomBytes(16).toString('hex')}`;
-    const endpoint = req.endpoint as BatchEndpoint;
+    const endpoint = req.endpoint;
     await this.repo.write(async (tx) => {
       await tx.insertBatch({
         id,
@@ -46,8 +62,9 @@ export class BatchesService {
         endpoint,
         input_file_id: file.id,
         completion_window: req.completion_window,
-        priority: req.priority ?? 'low',
-        metadata: req.metadata ?? null,
+        priority: req.priority,
+        metadata: req.metadata,
+        webhook: req.webhook ?? null,
         expires_at: new Date(Date.now() + WINDOW_SECONDS[req.completion_window] * 1000),
       });
       // Only ids and hashes are kept across pages: the lines themselves stream through.
@@ -64,7 +81,7 @@ export class BatchesService {
         const items: BatchItem[] = [];
         for (const { line_no, content } of page) {
           total++;
-          let checked = checkLine(content, line_no, endpoint);
+          let checked: CheckedLine = endpoint === '/api/ocr' ? await this.ocrLines.check(content, line_no) : checkLine(content, line_no, endpoint);
           if (checked.ok && customIds.has(checked.customId)) {
             checked = { ok: false, customId: checked.customId, error: { code: 'duplicate_custom_id', message: `Line ${line_no}: custom_id ${checked.customId} is used by an earlier line`, param: 'custom_id', line: line_no } };
           }
@@ -83,7 +100,8 @@ export class BatchesService {
             const requestId = childRequestId(id, line_no);
             leaders.set(checked.hash, requestId);
             lastLeaderLine = line_no;
-            items.push({ line_no, custom_id: checked.customId, request_id: requestId, leader: true, body: checked.request, error: null });
+            const body = typeof checked.request === 'function' ? await checked.request(requestId) : checked.request;
+            items.push({ line_no, custom_id: checked.customId, request_id: requestId, leader: true, body, error: null });
           }
         }
         await tx.addItems(id, items);
@@ -121,21 +139,16 @@ export class BatchesService {
   }
 
   /**
-   * Stops the batch: no more children are published, queued ones are cancelled (running ones
-   * finish); the recorder ends it `cancelled` with the results it has.
+   * Stops the batch in one conditional update: the expander publishes no further child, and the
+   * recorder's next sweep stops every queued or running child as one set operation, then ends the
+   * batch `cancelled` with the results it has.
    */
   async cancel(id: string, clientId: string | undefined): Promise<BatchRow> {
     const marked = await this.repo.markCancelling(id, clientId);
-    if (!marked) {
-      const batch = await this.get(id, clientId);
-      if (batch.status === 'cancelling' || batch.status === 'cancelled') return batch;
-      throw new ApiError(ApiErrorCode.BatchNotCancellable, `Batch ${id} already ended (${batch.status})`);
-    }
-    for (const requestId of await this.repo.unfinishedChildren(id)) {
-      // A child that finished or was never recorded meanwhile is simply not cancelled.
-      await this.jobs.cancel(requestId, undefined).catch(() => undefined);
-    }
-    return (await this.repo.findBatch(id))!;
+    if (marked) return marked;
+    const batch = await this.get(id, clientId);
+    if (batch.status === 'cancelling' || batch.status === 'cancelled') return batch;
+    throw new ApiError(ApiErrorCode.BatchNotCancellable, `Batch ${id} already ended (${batch.status})`);
   }
 }
 
@@ -143,22 +156,37 @@ function parseCreate(body: unknown): CreateBatch {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(ApiErrorCode.InvalidRequest, 'Request body must be a JSON object');
   const b = body as Record<string, unknown>;
   if (typeof b.input_file_id !== 'string' || !b.input_file_id) throw new ApiError(ApiErrorCode.InvalidRequest, 'input_file_id is required');
-  if (typeof b.endpoint !== 'string' || !(BATCH_ENDPOINTS as readonly string[]).includes(b.endpoint)) {
-    throw new ApiError(ApiErrorCode.InvalidEndpoint, `endpoint must be one of ${BATCH_ENDPOINTS.join(', ')}`);
-  }
-  if (typeof b.completion_window !== 'string' || !(b.completion_window in WINDOW_SECONDS)) throw new ApiError(ApiErrorCode.InvalidRequest, 'completion_window must be 24h');
-  if (b.metadata !== undefined && b.metadata !== null) {
-    const m = b.metadata;
-    if (typeof m !== 'object' || Array.isArray(m) || Object.keys(m).length > 16 || Object.entries(m).some(([k, v]) => k.length > 64 || typeof v !== 'string' || v.length > 512)) {
-      throw new ApiError(ApiErrorCode.InvalidRequest, 'metadata must be at most 16 string pairs (keys up to 64, values up to 512 characters)');
-    }
-  }
-  if (b.priority !== undefined && !['high', 'normal', 'low'].includes(b.priority as string)) throw new ApiError(ApiErrorCode.InvalidPriority, 'priority must be low, normal or high');
   return {
     input_file_id: b.input_file_id,
-    endpoint: b.endpoint,
-    completion_window: b.completion_window,
-    metadata: (b.metadata as Record<string, string> | null | undefined) ?? null,
-    priority: b.priority as CreateBatch['priority'],
+    endpoint: parseEndpoint(b.endpoint, OPENAI_BATCH_ENDPOINTS),
+    completion_window: parseWindow(b.completion_window),
+    metadata: parseMetadata(b.metadata),
+    priority: parsePriority(b.priority),
   };
+}
+
+export function parseEndpoint(value: unknown, allowed: readonly BatchEndpoint[] = BATCH_ENDPOINTS): BatchEndpoint {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw new ApiError(ApiErrorCode.InvalidEndpoint, `endpoint must be one of ${allowed.join(', ')}`);
+  return value as BatchEndpoint;
+}
+
+export function parseWindow(value: unknown): string {
+  if (typeof value !== 'string' || !(value in WINDOW_SECONDS)) throw new ApiError(ApiErrorCode.InvalidRequest, 'completion_window must be 24h');
+  return value;
+}
+
+/** OpenAI's rule: at most 16 string pairs, keys up to 64 and values up to 512 characters. */
+export function parseMetadata(value: unknown): Record<string, string> | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value) || Object.keys(value).length > 16 || Object.entries(value).some(([k, v]) => k.length > 64 || typeof v !== 'string' || v.length > 512)) {
+    throw new ApiError(ApiErrorCode.InvalidMetadata, 'metadata must be at most 16 string pairs (keys up to 64, values up to 512 characters)');
+  }
+  return value as Record<string, string>;
+}
+
+/** Gantry's priority for the batch's children; bulk work defaults to `low`. */
+export function parsePriority(value: unknown): Priority {
+  if (value === undefined || value === null || value === '') return 'low';
+  if (!['high', 'normal', 'low'].includes(value as string)) throw new ApiError(ApiErrorCode.InvalidPriority, 'priority must be low, normal or high');
+  return value as Priority;
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
-import { BatchesRepository, type FileRow } from '@gantry/db';
+import { BatchesRepository, type BatchWriteTx, type FileRow } from '@gantry/db';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { jsonlLines, type JsonlLimits } from './jsonl-lines';
 
@@ -33,52 +33,77 @@ export class FilesService {
     const id = newFileId();
     await this.repo.write(async (tx) => {
       let purpose: string | undefined;
-      let sawFile = false;
-      const stats = { bytes: 0, lines: 0 };
-      try {
-        for await (const part of req.parts({ limits: { fileSize: this.limits.maxBytes + 1, files: 1 } }) as AsyncIterable<Multipart>) {
-          if (part.type !== 'file') {
-            if (part.fieldname === 'purpose') purpose = String(part.value);
-            continue;
-          }
-          if (part.fieldname !== 'file' || sawFile) {
-            part.file.resume();
-            throw new ApiError(ApiErrorCode.InvalidRequest, 'Send exactly one file, in the field named file');
-          }
-          sawFile = true;
-          await tx.insertFile({ id, client_id: clientId, filename: (part.filename || 'upload.jsonl').slice(0, 255) });
-          let batch: string[] = [];
-          let first = 0;
-          for await (const line of jsonlLines(part.file, this.limits, stats)) {
-            if (!batch.length) first = line.lineNo;
-            // Line numbers are kept as sent; consecutive runs are written together.
-            if (batch.length && first + batch.length !== line.lineNo) {
-              await tx.addLines(id, first, batch);
-              batch = [];
-              first = line.lineNo;
-            }
-            batch.push(line.text);
-            if (batch.length >= LINES_PER_INSERT) {
-              await tx.addLines(id, first, batch);
-              batch = [];
-            }
-          }
-          await tx.addLines(id, first, batch);
-        }
-      } catch (err) {
-        if (err instanceof ApiError) throw err;
-        const code = (err as { code?: string }).code;
-        if (code === 'FST_REQ_FILE_TOO_LARGE') throw new ApiError(ApiErrorCode.FileTooLarge, `The file is larger than ${this.limits.maxBytes} bytes`);
-        if (code === 'FST_FILES_LIMIT') throw new ApiError(ApiErrorCode.InvalidRequest, 'Send exactly one file, in the field named file');
-        if (code?.startsWith('FST_')) throw new ApiError(ApiErrorCode.InvalidRequest, 'The multipart body is malformed');
-        throw err;
-      }
-      if (!sawFile) throw new ApiError(ApiErrorCode.MissingFile, 'Send the JSONL file in a multipart field named file');
+      let stats: { bytes: number; lines: number } | undefined;
+      await this.eachPart(req, {
+        field: (name, value) => {
+          if (name === 'purpose') purpose = value;
+        },
+        file: async (filename, source) => {
+          stats = await this.ingest(tx, { id, clientId, filename }, source);
+        },
+      });
+      if (!stats) throw new ApiError(ApiErrorCode.MissingFile, 'Send the JSONL file in a multipart field named file');
       if (purpose !== 'batch') throw new ApiError(ApiErrorCode.InvalidPurpose, 'purpose must be batch');
       if (stats.lines === 0) throw new ApiError(ApiErrorCode.EmptyFile, 'The file has no lines');
       await tx.finishFile(id, purpose, stats.bytes, stats.lines);
     });
     return (await this.repo.findFile(id))!;
+  }
+
+  /**
+   * Walks a multipart body: text fields as they come, and exactly one file, in the field `file`.
+   * Fastify's multipart errors become this API's codes.
+   */
+  async eachPart(req: FastifyRequest, on: { field(name: string, value: string): void | Promise<void>; file(filename: string, source: AsyncIterable<Buffer>): Promise<void> }): Promise<void> {
+    let sawFile = false;
+    try {
+      for await (const part of req.parts({ limits: { fileSize: this.limits.maxBytes + 1, files: 1, fields: 10, fieldSize: 65_536 } }) as AsyncIterable<Multipart>) {
+        if (part.type !== 'file') {
+          await on.field(part.fieldname, String(part.value));
+          continue;
+        }
+        if (part.fieldname !== 'file' || sawFile) {
+          part.file.resume();
+          throw new ApiError(ApiErrorCode.InvalidRequest, 'Send exactly one file, in the field named file');
+        }
+        sawFile = true;
+        await on.file((part.filename || 'upload.jsonl').slice(0, 255), part.file);
+      }
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      const code = (err as { code?: string }).code;
+      if (code === 'FST_REQ_FILE_TOO_LARGE') throw new ApiError(ApiErrorCode.FileTooLarge, `The file is larger than ${this.limits.maxBytes} bytes`);
+      if (code === 'FST_FILES_LIMIT') throw new ApiError(ApiErrorCode.InvalidRequest, 'Send exactly one file, in the field named file');
+      if (code?.startsWith('FST_')) throw new ApiError(ApiErrorCode.InvalidRequest, 'The multipart body is malformed');
+      throw err;
+    }
+  }
+
+  /**
+   * Streams JSONL from `source` into a new file row inside `tx`, line by line (only the current
+   * line is in memory; limits are checked on the way). The caller sets the purpose with `finishFile`.
+   */
+  async ingest(tx: BatchWriteTx, file: { id: string; clientId: string; filename: string }, source: AsyncIterable<Buffer>): Promise<{ bytes: number; lines: number }> {
+    const stats = { bytes: 0, lines: 0 };
+    await tx.insertFile({ id: file.id, client_id: file.clientId, filename: file.filename });
+    let batch: string[] = [];
+    let first = 0;
+    for await (const line of jsonlLines(source, this.limits, stats)) {
+      if (!batch.length) first = line.lineNo;
+      // Line numbers are kept as sent; consecutive runs are written together.
+      if (batch.length && first + batch.length !== line.lineNo) {
+        await tx.addLines(file.id, first, batch);
+        batch = [];
+        first = line.lineNo;
+      }
+      batch.push(line.text);
+      if (batch.length >= LINES_PER_INSERT) {
+        await tx.addLines(file.id, first, batch);
+        batch = [];
+      }
+    }
+    await tx.addLines(file.id, first, batch);
+    return stats;
   }
 
   async get(id: string, clientId: string | undefined): Promise<FileRow> {

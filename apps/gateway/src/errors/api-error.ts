@@ -61,6 +61,8 @@ export enum ApiErrorCode {
   JobExpired = 'job_expired',
   JobCancelled = 'job_cancelled',
   SyncTimeout = 'sync_timeout',
+  InvalidMetadata = 'invalid_metadata',
+  BatchNotFinished = 'batch_not_finished',
 }
 
 const STATUS: Record<ApiErrorCode, HttpStatus> = {
@@ -123,6 +125,8 @@ const STATUS: Record<ApiErrorCode, HttpStatus> = {
   [ApiErrorCode.JobExpired]: HttpStatus.GATEWAY_TIMEOUT,
   [ApiErrorCode.JobCancelled]: HttpStatus.CONFLICT,
   [ApiErrorCode.SyncTimeout]: HttpStatus.GATEWAY_TIMEOUT,
+  [ApiErrorCode.InvalidMetadata]: HttpStatus.BAD_REQUEST,
+  [ApiErrorCode.BatchNotFinished]: HttpStatus.CONFLICT,
 };
 
 /**

@@ -12,7 +12,6 @@ import type { Principal } from '../auth/principal';
 import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
 
 export const GATEWAY_REDIS = Symbol('GATEWAY_REDIS');
-const CANCEL_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import type { SubmitHeaders } from './submit-headers';
 import { DocumentViewService } from '../ocr/document-view.service';
@@ -163,7 +162,7 @@ export class JobsService {
     if (TERMINAL_STATUSES.has(view.status)) {
       throw new ApiError(ApiErrorCode.JobNotCancellable, `Job ${requestId} already finished (${view.status})`);
     }
-    await this.redis.set(JobChannels.cancelKey(requestId), '1', 'EX', CANCEL_MARKER_TTL_SECONDS);
+    await this.redis.set(JobChannels.cancelKey(requestId), '1', 'EX', JobChannels.CANCEL_MARKER_TTL_SECONDS);
     await this.redis.publish(this.channels.cancel, requestId);
     if (view.status === 'queued') {
       const options = view.webhook ? { webhook: view.webhook, webhook_events_filter: view.webhook_events_filter } : undefined;

@@ -50,11 +50,11 @@ export class WebhooksController {
   }
 
   @Get('deliveries')
-  deliveries(@ActingClient() clientId: string, @Query('request_id') requestId?: string, @Query('limit') limit?: string) {
+  deliveries(@ActingClient() clientId: string, @Query('request_id') requestId?: string, @Query('limit') limit?: string, @Query('batch_id') batchId?: string) {
     if (requestId !== undefined && !UUID.test(requestId)) throw new ApiError(ApiErrorCode.InvalidRequestId, 'request_id must be a UUID');
     const n = limit === undefined ? 100 : Number(limit);
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ApiError(ApiErrorCode.InvalidRequest, 'limit must be a whole number from 1 to 1000');
-    return this.webhooks.deliveries(clientId, requestId?.toLowerCase(), n);
+    return this.webhooks.deliveries(clientId, { requestId: requestId?.toLowerCase(), batchId: batchId || undefined }, n);
   }
 
   @Post('deliveries/:webhookId/replay')

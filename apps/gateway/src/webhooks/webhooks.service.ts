@@ -21,6 +21,7 @@ const deliveryView = (d: DeliveryRow) => ({
   id: d.id,
   webhook_id: d.message_id,
   request_id: d.request_id,
+  batch_id: d.batch_id,
   endpoint_id: d.endpoint_id,
   url: d.url,
   event_type: d.event_type,
@@ -80,8 +81,8 @@ export class WebhooksService {
     return { secret, previous_secret_valid_for_seconds: this.graceSeconds };
   }
 
-  async deliveries(clientId: string, requestId: string | undefined, limit: number) {
-    return { data: (await this.repo.listDeliveries(clientId, { requestId, limit })).map(deliveryView) };
+  async deliveries(clientId: string, filter: { requestId?: string; batchId?: string }, limit: number) {
+    return { data: (await this.repo.listDeliveries(clientId, { ...filter, limit })).map(deliveryView) };
   }
 
   /** Sends a past delivery again (same `webhook-id`, attempts start over). */
@@ -93,6 +94,7 @@ export class WebhooksService {
       message_id: last.message_id,
       client_id: clientId,
       ...(last.request_id ? { request_id: last.request_id } : {}),
+      ...(last.batch_id ? { batch_id: last.batch_id } : {}),
       ...(last.endpoint_id ? { endpoint_id: last.endpoint_id } : {}),
       url: last.url,
       event_type: last.event_type as WebhookDelivery['event_type'],
@@ -100,7 +102,7 @@ export class WebhooksService {
       attempt: 1,
     };
     await this.repo.forgetDelivered(last.message_id, last.url, last.endpoint_id);
-    await this.producer.publish(Topics.webhooks, delivery.endpoint_id ?? delivery.request_id ?? clientId, delivery);
+    await this.producer.publish(Topics.webhooks, delivery.endpoint_id ?? delivery.request_id ?? delivery.batch_id ?? clientId, delivery);
     return { webhook_id: webhookId, status: 'queued' };
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Consumer, Kafka } from 'kafkajs';
-import { BACKEND_MODEL, isBatchMessage, Topics, type ChatRequest, type JobMessage } from '@gantry/contracts';
+import { BACKEND_MODEL, batchTarget, isBatchMessage, Topics, type JobMessage, type JobRequest } from '@gantry/contracts';
 import { BatchesRepository } from '@gantry/db';
 import { GantryProducer, type TopicNamer } from '@gantry/kafka';
 
@@ -76,19 +76,20 @@ export class BatchExpanderService implements OnApplicationBootstrap, OnApplicati
       const leaders = await this.repo.leadersAfter(batchId, batch.expanded_through, chunk);
       if (!leaders.length) return;
       const started = Date.now();
-      const topic = Topics.jobs('gemma', batch.priority);
+      const { kind, pool } = batchTarget(batch.endpoint);
+      const topic = Topics.jobs(pool, batch.priority);
       await Promise.all(
         leaders.map((l) => {
           const job: JobMessage = {
             schema: 1,
             request_id: l.request_id,
             client_id: batch.client_id,
-            kind: 'chat',
-            pool: 'gemma',
-            model: BACKEND_MODEL.gemma,
+            kind,
+            pool,
+            model: BACKEND_MODEL[pool],
             priority: batch.priority,
             created_at: new Date().toISOString(),
-            request: l.body as ChatRequest,
+            request: l.body as JobRequest,
             batch_id: batchId,
           };
           return this.producer.publish(topic, job.request_id, job, { 'x-request-id': job.request_id, 'x-batch-id': batchId });

@@ -1,14 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { Topics, type JobView, type WebhookDelivery, type WebhookEventType } from '@gantry/contracts';
+import { Topics, type JobView, type WebhookDelivery, type JobWebhookEventType } from '@gantry/contracts';
 import { WebhooksRepository, type JobChange } from '@gantry/db';
 import { GantryProducer } from '@gantry/kafka';
 
 /** Which webhook event a recorded change is, if any (`job.started` per attempt, `job.completed` once). */
-function eventsOf(changes: JobChange[]): Map<string, Array<{ type: WebhookEventType; attempt: number }>> {
-  const out = new Map<string, Array<{ type: WebhookEventType; attempt: number }>>();
+function eventsOf(changes: JobChange[]): Map<string, Array<{ type: JobWebhookEventType; attempt: number }>> {
+  const out = new Map<string, Array<{ type: JobWebhookEventType; attempt: number }>>();
   for (const c of changes) {
-    const type: WebhookEventType | null = c.status_rank === 2 ? 'job.completed' : c.started_at && c.status_rank === 1 ? 'job.started' : null;
+    const type: JobWebhookEventType | null = c.status_rank === 2 ? 'job.completed' : c.started_at && c.status_rank === 1 ? 'job.started' : null;
     if (!type) continue;
     const list = out.get(c.request_id) ?? [];
     list.push({ type, attempt: type === 'job.completed' ? 0 : c.attempts });
@@ -17,7 +17,7 @@ function eventsOf(changes: JobChange[]): Map<string, Array<{ type: WebhookEventT
   return out;
 }
 
-const FILTER_OF: Record<WebhookEventType, string> = { 'job.started': 'started', 'job.progress': 'progress', 'job.completed': 'completed' };
+const FILTER_OF: Record<JobWebhookEventType, string> = { 'job.started': 'started', 'job.progress': 'progress', 'job.completed': 'completed' };
 
 /**
  * Turns recorded lifecycle changes into deliveries on `gantry.webhooks.v1`: one per target (the

@@ -54,7 +54,7 @@ export class DeliveryService {
   async deliver(d: WebhookDelivery): Promise<void> {
     const endpointId = d.endpoint_id ?? null;
     if (await this.repo.wasDelivered(d.message_id, d.url, endpointId)) return;
-    const base = { message_id: d.message_id, client_id: d.client_id, request_id: d.request_id, endpoint_id: endpointId, url: d.url, event_type: d.event_type, attempt: d.attempt, body: d.body };
+    const base = { message_id: d.message_id, client_id: d.client_id, request_id: d.request_id, batch_id: d.batch_id, endpoint_id: endpointId, url: d.url, event_type: d.event_type, attempt: d.attempt, body: d.body };
 
     let secrets: string[];
     if (endpointId) {
@@ -101,7 +101,7 @@ export class DeliveryService {
     const nextAt = delay === null ? null : new Date(Date.now() + delay);
     if (nextAt) {
       const retry: WebhookDelivery = { ...d, attempt: d.attempt + 1, not_before: nextAt.toISOString() };
-      await this.producer.publish(Topics.webhookRetry(tierFor(delay! / 1000)), d.endpoint_id ?? d.request_id ?? d.client_id, retry);
+      await this.producer.publish(Topics.webhookRetry(tierFor(delay! / 1000)), d.endpoint_id ?? d.request_id ?? d.batch_id ?? d.client_id, retry);
     }
     await this.record({ ...attempt, outcome, error, next_attempt_at: nextAt });
     this.log.log({ msg: 'webhook delivery failed', message_id: d.message_id, request_id: d.request_id, attempt: d.attempt, error, next_attempt_at: nextAt });

@@ -32,6 +32,10 @@ export interface BatchRow {
   status: BatchStatus;
   final_status: BatchFinalStatus | null;
   metadata: Record<string, string> | null;
+  /** Gantry's own batches (`/api/batches`): called when the batch ends. */
+  webhook: string | null;
+  /** When the end event went to the webhooks app (null: not yet, or not ended). */
+  notified_at: Date | null;
   errors: BatchLineError[] | null;
   output_file_id: string | null;
   error_file_id: string | null;
@@ -72,6 +76,7 @@ export interface NewBatch {
   completion_window: string;
   priority: 'high' | 'normal' | 'low';
   metadata: Record<string, string> | null;
+  webhook?: string | null;
   expires_at: Date;
 }
 
@@ -102,9 +107,9 @@ export class BatchWriteTx {
 
   async insertBatch(b: NewBatch): Promise<void> {
     await this.q.query(
-      `INSERT INTO batches (id, client_id, endpoint, input_file_id, completion_window, priority, status, metadata, expires_at, total, invalid, unique_requests)
-       VALUES ($1, $2, $3, $4, $5, $6, 'validating', $7, $8, 0, 0, 0)`,
-      [b.id, b.client_id, b.endpoint, b.input_file_id, b.completion_window, b.priority, b.metadata, b.expires_at],
+      `INSERT INTO batches (id, client_id, endpoint, input_file_id, completion_window, priority, status, metadata, expires_at, total, invalid, unique_requests, webhook)
+       VALUES ($1, $2, $3, $4, $5, $6, 'validating', $7, $8, 0, 0, 0, $9)`,
+      [b.id, b.client_id, b.endpoint, b.input_file_id, b.completion_window, b.priority, b.metadata, b.expires_at, b.webhook ?? null],
     );
   }
 
@@ -202,17 +207,30 @@ export class BatchesRepository {
     return rows[0][0] ?? null;
   }
 
-  /** Child jobs already published that have not finished, queued ones first: what a cancel must stop. */
-  async unfinishedChildren(batchId: string): Promise<string[]> {
-    const rows: Array<{ request_id: string }> = await this.ds.query(
-      `SELECT bi.request_id FROM batch_items bi JOIN batches b ON b.id = bi.batch_id
+  /**
+   * Child jobs already published that have not finished (one set query): what a cancel or an
+   * expiry must stop. `running` is false for queued children and for those not recorded yet.
+   */
+  async unfinishedChildren(batchId: string): Promise<Array<{ request_id: string; running: boolean; attempts: number }>> {
+    return this.ds.query(
+      `SELECT bi.request_id, COALESCE(j.status_rank, 0) = 1 AS running, COALESCE(j.attempts, 0) AS attempts
+         FROM batch_items bi JOIN batches b ON b.id = bi.batch_id
          LEFT JOIN jobs j ON j.request_id = bi.request_id
-        WHERE bi.batch_id = $1 AND bi.leader AND bi.line_no <= b.expanded_through AND (j.status_rank IS NULL OR j.status_rank < 2)
-        -- Queued first: stopping a running child frees its slot, which must not go to a queued sibling.
-        ORDER BY COALESCE(j.status_rank, 0), bi.line_no`,
+        WHERE bi.batch_id = $1 AND bi.leader AND bi.line_no <= b.expanded_through AND (j.status_rank IS NULL OR j.status_rank < 2)`,
       [batchId],
     );
-    return rows.map((r) => r.request_id);
+  }
+
+  /** Ended batches whose end event has not been handed to the webhooks app yet, oldest first. */
+  async unnotifiedEnded(limit: number): Promise<BatchRow[]> {
+    return this.ds.query(
+      `SELECT * FROM batches WHERE notified_at IS NULL AND status IN ('completed', 'failed', 'expired', 'cancelled') ORDER BY created_at LIMIT $1`,
+      [limit],
+    );
+  }
+
+  async markNotified(batchId: string): Promise<void> {
+    await this.ds.query('UPDATE batches SET notified_at = now() WHERE id = $1 AND notified_at IS NULL', [batchId]);
   }
 
   /** The next leaders (one child job each) after the checkpoint, in line order. */
@@ -321,7 +339,8 @@ export class BatchesRepository {
                   (CASE
                     WHEN line_error IS NOT NULL THEN
                       json_build_object('id', item_id, 'custom_id', custom_id, 'response', NULL, 'error', line_error)
-                    WHEN status IN ('failed', 'expired') THEN
+                    -- A child stopped by the batch's own cancel or expiry reads like a line that never ran.
+                    WHEN status IN ('failed', 'expired') AND COALESCE(job_error->>'code', '') NOT IN ('batch_cancelled', 'batch_expired') THEN
                       json_build_object('id', item_id, 'custom_id', custom_id,
                         'response', json_build_object('status_code', COALESCE((job_error->>'status')::int, 500), 'request_id', request_id,
                           'body', json_build_object('error', json_build_object('message', COALESCE(job_error->>'message', status),

@@ -20,6 +20,8 @@ export interface JobChange {
   finished_at: string | null;
   webhook: string | null;
   webhook_events: string[] | null;
+  /** Set on a batch's child job (from its job message). */
+  batch_id: string | null;
 }
 
 export function changeFromJob(job: JobMessage): JobChange {
@@ -42,6 +44,7 @@ export function changeFromJob(job: JobMessage): JobChange {
     finished_at: null,
     webhook: job.options?.webhook ?? null,
     webhook_events: job.options?.webhook ? (job.options.webhook_events_filter ?? ['completed']) : null,
+    batch_id: job.batch_id ?? null,
   };
 }
 
@@ -69,6 +72,7 @@ export function changeFromEvent(e: JobEvent): JobChange | null {
     finished_at: terminal ? e.at : null,
     webhook: e.options?.webhook ?? null,
     webhook_events: e.options?.webhook ? (e.options.webhook_events_filter ?? ['completed']) : null,
+    batch_id: null,
   };
 }
 
@@ -95,6 +99,7 @@ export function mergeChange(prev: JobChange, next: JobChange): JobChange {
     finished_at: prevTerminal ? prev.finished_at : next.finished_at,
     webhook: prev.webhook ?? next.webhook,
     webhook_events: prev.webhook_events ?? next.webhook_events,
+    batch_id: prev.batch_id ?? next.batch_id,
   };
 }
 

@@ -54,6 +54,10 @@ export class JobEntity {
   @Column('timestamptz', { name: 'finished_at', nullable: true })
   finishedAt: Date | null;
 
+  /** The bulk batch this job is a line of (DESIGN.md §4). */
+  @Column('text', { name: 'batch_id', nullable: true })
+  batchId: string | null;
+
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' })
   updatedAt: Date;
 }

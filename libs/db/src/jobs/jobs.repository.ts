@@ -23,6 +23,7 @@ interface JobRow {
   finished_at: Date | null;
   webhook: string | null;
   webhook_events: JobView['webhook_events_filter'];
+  batch_id: string | null;
 }
 
 const ms = (from: Date | null, to: Date | null) => (from && to ? to.getTime() - from.getTime() : null);
@@ -49,10 +50,11 @@ export function toJobView(r: JobRow): JobView {
       total_ms: ms(r.created_at, r.finished_at),
     },
     ...(r.webhook ? { webhook: r.webhook, webhook_events_filter: r.webhook_events } : {}),
+    ...(r.batch_id ? { batch_id: r.batch_id } : {}),
   };
 }
 
-const VIEW_COLUMNS = 'request_id, client_id, kind, pool, model, priority, status, status_rank, attempts, result, error, usage, created_at, started_at, finished_at, webhook, webhook_events';
+const VIEW_COLUMNS = 'request_id, client_id, kind, pool, model, priority, status, status_rank, attempts, result, error, usage, created_at, started_at, finished_at, webhook, webhook_events, batch_id';
 
 /**
  * Multi-row upsert with forward-only precedence (DESIGN.md §3): the status never moves back, the
@@ -61,14 +63,14 @@ const VIEW_COLUMNS = 'request_id, client_id, kind, pool, model, priority, status
  */
 const UPSERT_SQL = `
   INSERT INTO jobs AS j (request_id, client_id, kind, pool, model, priority, status, status_rank, attempts,
-                         request, result, error, usage, created_at, started_at, finished_at, updated_at, webhook, webhook_events)
+                         request, result, error, usage, created_at, started_at, finished_at, updated_at, webhook, webhook_events, batch_id)
   SELECT request_id, client_id, kind, pool, model, priority, status, status_rank, attempts,
          request, result, error, usage, COALESCE(created_at, started_at, finished_at, now()), started_at, finished_at, now(),
-         webhook, webhook_events
+         webhook, webhook_events, batch_id
   FROM jsonb_to_recordset($1::jsonb) AS x(
     request_id uuid, client_id text, kind text, pool text, model text, priority text, status text,
     status_rank smallint, attempts int, request jsonb, result jsonb, error jsonb, usage jsonb,
-    created_at timestamptz, started_at timestamptz, finished_at timestamptz, webhook text, webhook_events text[])
+    created_at timestamptz, started_at timestamptz, finished_at timestamptz, webhook text, webhook_events text[], batch_id text)
   ON CONFLICT (request_id) DO UPDATE SET
     status      = CASE WHEN EXCLUDED.status_rank > j.status_rank THEN EXCLUDED.status ELSE j.status END,
     status_rank = GREATEST(j.status_rank, EXCLUDED.status_rank),
@@ -76,6 +78,7 @@ const UPSERT_SQL = `
     request     = COALESCE(j.request, EXCLUDED.request),
     webhook     = COALESCE(j.webhook, EXCLUDED.webhook),
     webhook_events = COALESCE(j.webhook_events, EXCLUDED.webhook_events),
+    batch_id    = COALESCE(j.batch_id, EXCLUDED.batch_id),
     result      = CASE WHEN j.status_rank = 2 THEN j.result ELSE EXCLUDED.result END,
     error       = CASE WHEN j.status_rank = 2 THEN j.error ELSE EXCLUDED.error END,
     usage       = CASE WHEN j.status_rank = 2 THEN j.usage ELSE EXCLUDED.usage END,

@@ -25,6 +25,7 @@ export interface DeliveryAttempt {
   message_id: string;
   client_id: string;
   request_id?: string | null;
+  batch_id?: string | null;
   endpoint_id?: string | null;
   url: string;
   event_type: string;
@@ -115,10 +116,10 @@ export class WebhooksRepository {
   async recordAttempt(a: DeliveryAttempt): Promise<void> {
     await this.ds.query(
       `INSERT INTO webhook_deliveries (message_id, client_id, request_id, endpoint_id, url, event_type, attempt, outcome,
-                                       response_status, error, duration_ms, next_attempt_at, body)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+                                       response_status, error, duration_ms, next_attempt_at, body, batch_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
       [a.message_id, a.client_id, a.request_id ?? null, a.endpoint_id ?? null, a.url, a.event_type, a.attempt, a.outcome,
-       a.response_status ?? null, a.error ?? null, a.duration_ms ?? null, a.next_attempt_at ?? null, a.body],
+       a.response_status ?? null, a.error ?? null, a.duration_ms ?? null, a.next_attempt_at ?? null, a.body, a.batch_id ?? null],
     );
   }
 
@@ -140,13 +141,13 @@ export class WebhooksRepository {
     );
   }
 
-  listDeliveries(clientId: string, filter: { requestId?: string; limit: number }): Promise<DeliveryRow[]> {
+  listDeliveries(clientId: string, filter: { requestId?: string; batchId?: string; limit: number }): Promise<DeliveryRow[]> {
     return this.ds.query(
-      `SELECT id, message_id, client_id, request_id, endpoint_id, url, event_type, attempt, outcome, response_status, error,
+      `SELECT id, message_id, client_id, request_id, batch_id, endpoint_id, url, event_type, attempt, outcome, response_status, error,
               duration_ms, next_attempt_at, body, created_at
-       FROM webhook_deliveries WHERE client_id = $1 AND ($2::uuid IS NULL OR request_id = $2::uuid)
+       FROM webhook_deliveries WHERE client_id = $1 AND ($2::uuid IS NULL OR request_id = $2::uuid) AND ($4::text IS NULL OR batch_id = $4)
        ORDER BY created_at DESC, id DESC LIMIT $3`,
-      [clientId, filter.requestId ?? null, filter.limit],
+      [clientId, filter.requestId ?? null, filter.limit, filter.batchId ?? null],
     );
   }
 
