@@ -10,7 +10,9 @@ describe('batch lifecycle', () => {
   let openai: OpenAI;
 
   beforeAll(async () => {
-    stack = await createStack({ env: { KAFKA_SESSION_TIMEOUT_MS: '6000', BATCH_SWEEP_INTERVAL_MS: '200' } });
+    // One partition per job topic: children reach the worker in line order (with two, a child's
+    // partition follows its id, and a line meant to wait behind the hanging one could run first).
+    stack = await createStack({ env: { KAFKA_SESSION_TIMEOUT_MS: '6000', BATCH_SWEEP_INTERVAL_MS: '200', KAFKA_JOB_PARTITIONS: '1' } });
     gw = await stack.startGateway();
     // One slot: a hanging line holds it, and the lines behind it stay queued.
     await stack.startWorker({ WORKER_MAX_CONCURRENT: '1' });

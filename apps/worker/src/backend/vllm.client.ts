@@ -54,13 +54,14 @@ async function readText(res: IncomingMessage): Promise<string> {
 
 /** Calls vLLM's OpenAI-compatible `/v1/chat/completions` and classifies failures. */
 export class VllmClient {
-  private readonly endpoint: URL;
+  private readonly endpoint: URL | null;
   private readonly transport: typeof http | typeof https;
   private readonly agent: http.Agent;
 
+  /** `baseUrl` may be empty where a pool has no HTTP backend (tesseract OCR); calls then fail as unreachable. */
   constructor(readonly baseUrl: string) {
-    this.endpoint = new URL(`${baseUrl.replace(/\/+$/, '')}/v1/chat/completions`);
-    this.transport = this.endpoint.protocol === 'https:' ? https : http;
+    this.endpoint = URL.canParse(`${baseUrl}/`) ? new URL(`${baseUrl.replace(/\/+$/, '')}/v1/chat/completions`) : null;
+    this.transport = this.endpoint?.protocol === 'https:' ? https : http;
     // Keep-alive: one connection per concurrent job, reused; lifo keeps the warm ones busy.
     this.agent = new this.transport.Agent({ keepAlive: true, scheduling: 'lifo' });
   }
@@ -197,6 +198,8 @@ export class VllmClient {
    * The job's signal and the deadline destroy the request, and with it the response mid-body.
    */
   private send(payload: Buffer, opts: VllmCallOptions): Promise<Call> {
+    const endpoint = this.endpoint;
+    if (!endpoint) return Promise.reject(new Error(`not an http(s) URL: "${this.baseUrl}"`));
     return new Promise<Call>((resolve, reject) => {
       let res: IncomingMessage | undefined;
       let timedOut = false;
@@ -214,7 +217,7 @@ export class VllmClient {
         clearTimeout(timer);
         opts.signal.removeEventListener('abort', onAbort);
       };
-      const req = this.transport.request(this.endpoint, {
+      const req = this.transport.request(endpoint, {
         method: 'POST',
         agent: this.agent,
         headers: { 'content-type': 'application/json', 'content-length': payload.length },
