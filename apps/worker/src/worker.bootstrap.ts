@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import type { LoggerService } from '@nestjs/common';
+import type { INestMicroservice, LoggerService } from '@nestjs/common';
 import { ConfigError, loadFileConfig, ocrBackendOf, WorkerEnv } from '@gantry/config';
 import { JobMessageDto, parseMessage, PRIORITIES, Topics, type Priority } from '@gantry/contracts';
 import { createKafka, ErrorPassthroughFilter, GantryKafkaServer, GantryProducer, KafkaInspector, PoolControlReader, TopicNamer } from '@gantry/kafka';
@@ -82,33 +82,48 @@ export async function bootstrapWorker(env: WorkerEnv, logger?: LoggerService): P
   const channels = new JobChannels(env.REDIS_PREFIX);
   // Cancels reach every replica; the one running the job aborts its upstream request.
   const hub = new JobUpdatesHub(redis, channels);
-  await hub.onCancel((requestId) => server.abortWhere((m) => m.key === requestId, CANCELLED));
-  const app = await NestFactory.createMicroservice(
-    WorkerModule.forRoot({
-      producer,
-      redis,
-      channels,
-      backendUrl,
-      ocr: ocr ? { env, runtime: ocr } : undefined,
-      settings: {
-        maxAttempts: env.WORKER_MAX_ATTEMPTS,
-        retryBaseMs: env.WORKER_RETRY_BASE_MS,
-        retryMaxMs: env.WORKER_RETRY_MAX_MS,
-        requestTimeoutMs: env.WORKER_REQUEST_TIMEOUT_MS,
-        sendPriority: env.BACKEND_SEND_PRIORITY === 'true',
-      },
-    }),
-    { strategy: server, logger: logger ?? false, bufferLogs: false },
-  );
-  app.useGlobalFilters(new ErrorPassthroughFilter());
-  await app.listen();
-  const observability = await startWorkerObservability({ env, server, kafka, namer, backendUrl: ocrEngine === 'tesseract' ? undefined : backendUrl, modelServer: () => driver.view(), logger });
+  let app: INestMicroservice | undefined;
+  let observability: Awaited<ReturnType<typeof startWorkerObservability>>;
+  try {
+    await hub.onCancel((requestId) => server.abortWhere((m) => m.key === requestId, CANCELLED));
+    app = await NestFactory.createMicroservice(
+      WorkerModule.forRoot({
+        producer,
+        redis,
+        channels,
+        backendUrl,
+        ocr: ocr ? { env, runtime: ocr } : undefined,
+        settings: {
+          maxAttempts: env.WORKER_MAX_ATTEMPTS,
+          retryBaseMs: env.WORKER_RETRY_BASE_MS,
+          retryMaxMs: env.WORKER_RETRY_MAX_MS,
+          requestTimeoutMs: env.WORKER_REQUEST_TIMEOUT_MS,
+          sendPriority: env.BACKEND_SEND_PRIORITY === 'true',
+        },
+      }),
+      { strategy: server, logger: logger ?? false, bufferLogs: false },
+    );
+    app.useGlobalFilters(new ErrorPassthroughFilter());
+    await app.listen();
+    observability = await startWorkerObservability({ env, server, kafka, namer, backendUrl: ocrEngine === 'tesseract' ? undefined : backendUrl, modelServer: () => driver.view(), logger });
+  } catch (err) {
+    // A worker that failed to start must not leave its model server (own process group) running.
+    await app?.close().catch(() => undefined);
+    await driver.close();
+    await ocr?.close().catch(() => undefined);
+    unfollow();
+    await control.close();
+    hub.close();
+    redis.disconnect();
+    throw err;
+  }
+  const started = app;
   return {
     server,
     healthUrl: observability.healthUrl,
     modelServer: () => driver.view(),
     async close() {
-      await app.close();
+      await started.close();
       // After the scheduler drained: no orphan server outlives its worker.
       await driver.close();
       await serverInspector.close();

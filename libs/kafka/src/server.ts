@@ -407,7 +407,8 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
     // The job's trace context (from its headers) covers everything the handler logs and publishes.
     const trace = traceFromHeaders(entry.meta.headers);
     const aborted = () => entry.abort!.signal.aborted;
-    // A retried handler takes its slot again, so a retry never runs beside a full set of jobs.
+    // A retried handler (rare: its outcome could not be published) takes a slot again, even if
+    // that briefly runs one job over the limit.
     const invoke = () => (this.holdingSlot.add(entry), this.invoke(entry.route.pattern, entry.value, ctx));
     const attempt = () => this.withRetry(invoke, undefined, aborted);
     void (trace ? runWithTrace(trace, attempt) : attempt())

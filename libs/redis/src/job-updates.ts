@@ -96,7 +96,13 @@ export class JobUpdatesHub {
     if (!set) {
       set = new Set();
       this.listeners.set(channel, set);
-      await this.connection().subscribe(channel);
+      try {
+        await this.connection().subscribe(channel);
+      } catch (err) {
+        // Not subscribed: a later listen must try again rather than find a dead entry.
+        this.listeners.delete(channel);
+        throw err;
+      }
     }
     set.add(listener);
     return () => {

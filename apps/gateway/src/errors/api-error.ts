@@ -61,6 +61,7 @@ export enum ApiErrorCode {
   JobExpired = 'job_expired',
   JobCancelled = 'job_cancelled',
   SyncTimeout = 'sync_timeout',
+  StreamDiverged = 'stream_diverged',
   InvalidMetadata = 'invalid_metadata',
   BatchNotFinished = 'batch_not_finished',
 }
@@ -125,6 +126,7 @@ const STATUS: Record<ApiErrorCode, HttpStatus> = {
   [ApiErrorCode.JobExpired]: HttpStatus.GATEWAY_TIMEOUT,
   [ApiErrorCode.JobCancelled]: HttpStatus.CONFLICT,
   [ApiErrorCode.SyncTimeout]: HttpStatus.GATEWAY_TIMEOUT,
+  [ApiErrorCode.StreamDiverged]: HttpStatus.BAD_GATEWAY,
   [ApiErrorCode.InvalidMetadata]: HttpStatus.BAD_REQUEST,
   [ApiErrorCode.BatchNotFinished]: HttpStatus.CONFLICT,
 };

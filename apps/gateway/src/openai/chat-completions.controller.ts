@@ -1,6 +1,7 @@
 import { Body, Controller, Logger, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { openAiErrorBody } from '../errors/api-exception.filter';
 import { SubmitHeaders } from '../jobs/submit-headers';
 import { ChatCompletionsDto } from './chat-completions.dto';
@@ -95,11 +96,14 @@ export class ChatCompletionsController {
       // Nobody streamed (or tokens were lost): the rest of the answer goes out as one chunk.
       if (content.startsWith(sent)) {
         if (content.length > sent.length) write(chunk({ content: content.slice(sent.length) }));
+        write(chunk({}, completion.choices?.[0]?.finish_reason ?? 'stop'));
+        if (body.stream_options?.include_usage) write({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage: completion.usage ?? null });
       } else {
-        this.log.warn({ msg: 'streamed tokens differ from the final answer (a retried backend call?)', request_id: call.requestId });
+        // A retried backend call answered differently from what was already streamed: the client
+        // must not take the mix for an answer. The whole answer stays at GET /api/jobs/{id}.
+        this.log.warn({ msg: 'streamed tokens differ from the final answer (a retried backend call)', request_id: call.requestId });
+        write(openAiErrorBody(new ApiError(ApiErrorCode.StreamDiverged, `the backend call was retried and answered differently from what was streamed; the answer is at GET /api/jobs/${call.requestId}`)));
       }
-      write(chunk({}, completion.choices?.[0]?.finish_reason ?? 'stop'));
-      if (body.stream_options?.include_usage) write({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage: completion.usage ?? null });
     }
     write('[DONE]');
     raw.end();

@@ -45,10 +45,19 @@ export class ChatCompletionsService {
     let settle!: (o: SyncOutcome) => void;
     const outcome = new Promise<SyncOutcome>((resolve) => (settle = resolve));
     // Listening starts before the job exists, so neither the reply nor a token can be missed.
-    const stops = [await this.hub.listenForReply(requestId, (reply) => settle(reply))];
-    if (onToken) stops.push(await this.hub.listen(requestId, (u) => u.type === 'token' && onToken(u.index, u.delta)));
+    const stops: Array<() => void> = [];
+    try {
+      stops.push(await this.hub.listenForReply(requestId, (reply) => settle(reply)));
+      if (onToken) stops.push(await this.hub.listen(requestId, (u) => u.type === 'token' && onToken(u.index, u.delta)));
+    } catch {
+      stops.forEach((stop) => stop());
+      // Nothing was queued: the caller may simply try again.
+      throw new ApiError(ApiErrorCode.QueueUnavailable, 'Live updates are unavailable (Redis), please try again later', undefined, { 'retry-after': '5' });
+    }
     const timers: NodeJS.Timeout[] = [];
+    let over = false;
     const cleanup = () => {
+      over = true;
       stops.forEach((stop) => stop());
       timers.forEach(clearTimeout);
       signal.removeEventListener('abort', onAbort);
@@ -66,6 +75,7 @@ export class ChatCompletionsService {
     if (signal.aborted) onAbort();
     timers.push(setTimeout(() => settle({ status: 'timeout' }), this.env.SYNC_TIMEOUT_SECONDS * 1000));
     const poll = () => {
+      if (over) return;
       timers.push(
         setTimeout(() => {
           this.jobs.get(requestId, headers.clientId).then(

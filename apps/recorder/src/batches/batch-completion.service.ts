@@ -49,11 +49,14 @@ export class BatchCompletionService implements OnApplicationBootstrap, OnApplica
 
   private async sweepOnce(): Promise<void> {
     try {
-      for (const batch of await this.repo.openBatches(OPEN_BATCHES_PER_SWEEP)) await this.advance(batch);
-      await this.events.announceEnded();
+      // Each batch on its own: one that keeps failing must not hold up the others or the end events.
+      for (const batch of await this.repo.openBatches(OPEN_BATCHES_PER_SWEEP)) {
+        await this.advance(batch).catch((err: unknown) => this.log.warn({ msg: 'batch not advanced; will try again', batch_id: batch.id, err: String(err) }));
+      }
     } catch (err) {
       this.log.warn({ msg: 'batch sweep failed; will try again', err: String(err) });
     }
+    await this.events.announceEnded().catch((err: unknown) => this.log.warn({ msg: 'batch end events not sent; will try again', err: String(err) }));
   }
 
   private async advance(batch: BatchRow): Promise<void> {

@@ -33,6 +33,12 @@ const sleep = (ms: number, signal: AbortSignal) =>
     }
   });
 
+/** How long a job whose last attempt lost its connection waits for its server's supervisor to abort it. */
+const SERVER_DOWN_GRACE_MS = 250;
+
+/** Whether `signal` aborts within `ms`. */
+const aborted = async (signal: AbortSignal, ms: number) => (await sleep(ms, signal), signal.aborted);
+
 /** Thrown when a job is interrupted before an outcome: its offset stays uncommitted and it runs again. */
 export class JobInterrupted extends Error {
   constructor(requestId: string) {
@@ -99,30 +105,39 @@ export class JobRunner {
         if (remaining <= 0) throw new BackendError('backend_timeout', 'execution timeout', false);
         const completion = await this.call(job, signal, Math.min(this.settings.requestTimeoutMs, remaining), await watched);
         meta.releaseSlot?.();
-        await started;
+        // A lost `started` (broker blip) is sent again rather than throwing the answer away.
+        await started.catch(() => emit('started', attempt, { backend: this.backend.baseUrl }));
         await emit('succeeded', attempt, { result: completion, usage: completion.usage, backend: this.backend.baseUrl });
         this.log.debug({ msg: 'job succeeded', request_id: job.request_id, attempt });
         return;
       } catch (err) {
-        await started;
         if (!(err instanceof BackendError)) throw err;
         if (err.code === 'aborted') return this.interrupted(job, signal, attempt, emit);
+        await started.catch(() => emit('started', attempt, { backend: this.backend.baseUrl }));
         if (err.code === 'backend_timeout' && Date.now() >= runDeadline) {
           const error = { code: 'execution_timeout', message: `did not finish within its execution_timeout of ${budgetMs} ms` };
           await emit('failed', attempt, { error, backend: this.backend.baseUrl });
           return;
         }
         const error = { code: err.code, message: err.message, ...(err.status ? { status: err.status } : {}) };
+        // A reset connection is often the model server dying; its supervisor (process driver)
+        // then aborts the job back to the queue. Give it a moment before a final failure.
+        if (err.transient && attempt >= this.settings.maxAttempts && (await aborted(signal, SERVER_DOWN_GRACE_MS))) {
+          return this.interrupted(job, signal, attempt, emit);
+        }
         if (!err.transient || attempt >= this.settings.maxAttempts) {
           const finalError = err.transient ? { ...error, message: `${err.message} (gave up after ${attempt} attempts)` } : error;
           await emit('failed', attempt, { error: finalError, backend: this.backend.baseUrl });
           this.log.warn({ msg: 'job failed', request_id: job.request_id, attempt, err: finalError });
           return;
         }
-        await emit('retrying', attempt, { error, backend: this.backend.baseUrl });
         const delay = Math.max(err.retryAfterMs ?? 0, backoffMs(attempt, this.settings.retryBaseMs, this.settings.retryMaxMs));
-        this.log.log({ msg: 'transient backend failure; retrying', request_id: job.request_id, attempt, delay_ms: delay, err: error });
+        // The wait comes before the `retrying` event: a job aborted meanwhile (its server died,
+        // the pool was stopped) goes back to the queue without a retry counted against it.
         await sleep(delay, signal);
+        if (signal.aborted) return this.interrupted(job, signal, attempt, emit);
+        await emit('retrying', attempt, { error, backend: this.backend.baseUrl });
+        this.log.log({ msg: 'transient backend failure; retrying', request_id: job.request_id, attempt, delay_ms: delay, err: error });
       }
     }
   }
