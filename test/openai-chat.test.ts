@@ -29,7 +29,8 @@ describe('OpenAI-compatible chat completions', () => {
   afterAll(() => stack?.stop());
 
   it('answers a chat completion with the backend’s answer, and the job is recorded under its x-request-id', async () => {
-    const content = `sync hello ${randomUUID()}`;
+    // The simulator's own length depends on the prompt: ask for more tokens than max_tokens allows.
+    const content = `[[sim:tokens=30]] sync hello ${randomUUID()}`;
     const { data, response } = await client('sync-app').chat.completions.create({ model: 'gemma-3-4b-it', messages: [{ role: 'user', content }], max_tokens: 12 }).withResponse();
     expect(data.object).toBe('chat.completion');
     expect(data.choices[0].message.content).toBe(await direct(content, { max_tokens: 12 }));
@@ -46,7 +47,7 @@ describe('OpenAI-compatible chat completions', () => {
   });
 
   it('streams chunks whose concatenation is the answer, ending with usage and [DONE]', async () => {
-    const content = `sync stream ${randomUUID()}`;
+    const content = `[[sim:tokens=30]] sync stream ${randomUUID()}`;
     const stream = await client('sync-app').chat.completions.create({
       model: 'gemma-3-4b-it',
       messages: [{ role: 'user', content }],

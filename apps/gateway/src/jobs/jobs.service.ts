@@ -41,7 +41,8 @@ export class JobsService {
     body: ChatSubmitDto,
     headers: SubmitHeaders,
     principal: Principal,
-    sync?: { requestId: string },
+    /** A synchronous caller: its id for the job, and what must hold before the job is published (its listeners). */
+    sync?: { requestId: string; ready: Promise<unknown> },
   ): Promise<{ requestId: string; rateLimitHeaders: Record<string, string> }> {
     const pool = poolOfModel(body.model);
     if (pool !== 'gemma') throw new ApiError(ApiErrorCode.ModelNotFound, `Model ${body.model} not available`);
@@ -75,6 +76,12 @@ export class JobsService {
       tokens: estimateChatTokens(body.messages, body.max_tokens),
     });
     try {
+      await sync?.ready;
+    } catch (err) {
+      admission.release();
+      throw err;
+    }
+    try {
       await this.producer.publish(Topics.jobs(pool, job.priority), job.request_id, job, { 'x-request-id': job.request_id });
     } catch (err) {
       admission.release();
@@ -83,8 +90,10 @@ export class JobsService {
     }
     // The job is accepted once Kafka has it; the hot copy only makes the first poll instant.
     // Skipped while Redis is unreachable (a write would wait for ioredis to give up): polls read Postgres.
+    // A synchronous caller does not poll, so its answer does not wait for the write.
     if (this.redis.status === 'ready') {
-      await this.hot.putMany([queuedJobView(job)]).catch((err: unknown) => this.log.warn({ msg: 'hot copy not written', request_id: job.request_id, err: String(err) }));
+      const written = this.hot.putMany([queuedJobView(job)]).catch((err: unknown) => this.log.warn({ msg: 'hot copy not written', request_id: job.request_id, err: String(err) }));
+      if (!sync) await written;
     }
     return { requestId: job.request_id, rateLimitHeaders: admission.headers };
   }

@@ -44,16 +44,18 @@ export class ChatCompletionsService {
     const requestId = randomUUID();
     let settle!: (o: SyncOutcome) => void;
     const outcome = new Promise<SyncOutcome>((resolve) => (settle = resolve));
-    // Listening starts before the job exists, so neither the reply nor a token can be missed.
+    // Listening starts before the job is published, so neither the reply nor a token can be missed;
+    // it runs while the job is admitted, and the publish waits for it.
     const stops: Array<() => void> = [];
-    try {
+    const listening = (async () => {
       stops.push(await this.hub.listenForReply(requestId, (reply) => settle(reply)));
       if (onToken) stops.push(await this.hub.listen(requestId, (u) => u.type === 'token' && onToken(u.index, u.delta)));
-    } catch {
-      stops.forEach((stop) => stop());
-      // Nothing was queued: the caller may simply try again.
+    })().catch(() => {
+      // Nothing is queued then: the caller may simply try again.
       throw new ApiError(ApiErrorCode.QueueUnavailable, 'Live updates are unavailable (Redis), please try again later', undefined, { 'retry-after': '5' });
-    }
+    });
+    // Handled here too: admission may still be running when it fails.
+    listening.catch(() => undefined);
     const timers: NodeJS.Timeout[] = [];
     let over = false;
     const cleanup = () => {
@@ -66,8 +68,10 @@ export class ChatCompletionsService {
     let submitted: { requestId: string; rateLimitHeaders: Record<string, string> };
     try {
       const request = { ...body, max_tokens: body.max_tokens ?? body.max_completion_tokens };
-      submitted = await this.jobs.submitChat(request, headers, principal, { requestId });
+      submitted = await this.jobs.submitChat(request, headers, principal, { requestId, ready: listening });
     } catch (err) {
+      // Refused (or not published): the listeners, once made, go too.
+      await listening.catch(() => undefined);
       cleanup();
       throw err;
     }

@@ -105,9 +105,11 @@ export class JobRunner {
         if (remaining <= 0) throw new BackendError('backend_timeout', 'execution timeout', false);
         const completion = await this.call(job, signal, Math.min(this.settings.requestTimeoutMs, remaining), await watched);
         meta.releaseSlot?.();
-        // A lost `started` (broker blip) is sent again rather than throwing the answer away.
-        await started.catch(() => emit('started', attempt, { backend: this.backend.baseUrl }));
-        await emit('succeeded', attempt, { result: completion, usage: completion.usage, backend: this.backend.baseUrl });
+        // Not after the `started` ack: one producer keeps the two in order on the job's partition,
+        // and the recorder is forward-only if a retried `started` lands late. A lost `started`
+        // (broker blip) is sent again rather than throwing the answer away.
+        const succeeded = emit('succeeded', attempt, { result: completion, usage: completion.usage, backend: this.backend.baseUrl });
+        await Promise.all([started.catch(() => emit('started', attempt, { backend: this.backend.baseUrl })), succeeded]);
         this.log.debug({ msg: 'job succeeded', request_id: job.request_id, attempt });
         return;
       } catch (err) {
