@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { Topics, type JobMessage, type OcrRequest, type OcrResult } from '@gantry/contracts';
+import { Topics, type JobMessage, type OcrDocumentResult, type OcrRequest, type OcrResult } from '@gantry/contracts';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import { ocrAnswer, ocrImage } from '../apps/vllm-sim/src/ocr';
 import type { RunningWorker } from '../apps/worker/src/worker.bootstrap';
 import { TopicReader } from './support/kafka-helpers';
-import { submitOcrJson, submitOcrMultipart, textImage } from './support/ocr-fixtures';
+import { makePdf, submitOcrJson, submitOcrMultipart, textImage } from './support/ocr-fixtures';
 import { createStack, waitFor, waitTerminal, type TestStack } from './support/stack';
 
 interface SimBody {
@@ -15,11 +15,30 @@ interface SimBody {
 }
 
 const imageOf = (body: SimBody) => body.messages[0].content.find((p) => p.type === 'image_url')!.image_url!.url;
-const promptOf = (body: SimBody) => body.messages[0].content.find((p) => p.type === 'text')!.text;
 const sizeOf = async (dataUrl: string) => {
   const meta = await sharp(Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64')).metadata();
   return [meta.width, meta.height];
 };
+
+/** The whole request DeepSeek-OCR gets: its recipe (temperature 0, n-gram processor, special tokens kept). */
+const deepseekBody = (text: string, maxTokens: number) => ({
+  model: 'deepseek-ai/DeepSeek-OCR',
+  messages: [
+    {
+      role: 'user',
+      content: [
+        { type: 'image_url', image_url: { url: expect.stringMatching(/^data:image\/png;base64,[A-Za-z0-9+/]+=*$/) } },
+        { type: 'text', text },
+      ],
+    },
+  ],
+  max_tokens: maxTokens,
+  temperature: 0,
+  skip_special_tokens: false,
+  vllm_xargs: { ngram_size: 30, window_size: 90, whitelist_token_ids: [128821, 128822] },
+  priority: 1,
+  stream: false,
+});
 
 /**
  * The `deepseek-ocr` worker on the vLLM backend, against the simulator: the exact request
@@ -69,24 +88,7 @@ describe('OCR on the vLLM backend (DeepSeek-OCR request format)', () => {
     ['gundam', [2000, 1500]],
   ])('sends DeepSeek-OCR its exact request in %s mode', async (mode, size) => {
     const { body, result } = await run(() => submitOcrJson(gw.url, { bytes: page, type: 'image/png' }, '<image>\n<|grounding|>Convert the document to markdown.', headers({ 'x-resolution': mode })));
-    expect(body).toEqual({
-      model: 'deepseek-ai/DeepSeek-OCR',
-      messages: [
-        {
-          role: 'user',
-          content: [
-            { type: 'image_url', image_url: { url: expect.stringMatching(/^data:image\/png;base64,[A-Za-z0-9+/]+=*$/) } },
-            { type: 'text', text: '<|grounding|>Convert the document to markdown.' },
-          ],
-        },
-      ],
-      max_tokens: 4096,
-      temperature: 0,
-      skip_special_tokens: false,
-      vllm_xargs: { ngram_size: 30, window_size: 90, whitelist_token_ids: [128821, 128822] },
-      priority: 1,
-      stream: false,
-    });
+    expect(body).toEqual(deepseekBody('<|grounding|>Convert the document to markdown.', 4096));
     expect(await sizeOf(imageOf(body))).toEqual(size);
     expect(result).toMatchObject({ backend: 'vllm', resolution: mode, prompt: 'markdown', width: 2000, height: 1500 });
   });
@@ -109,8 +111,7 @@ describe('OCR on the vLLM backend (DeepSeek-OCR request format)', () => {
     ['', { max_tokens: 512 }, '<|grounding|>Convert the document to markdown.', 'markdown'],
   ])('sends the prompt %j as DeepSeek-OCR text', async (prompt, extra, text, variant) => {
     const { body, result } = await run(() => submitOcrJson(gw.url, { bytes: page, type: 'image/png' }, prompt, headers({ 'x-resolution': 'tiny' }), extra));
-    expect(promptOf(body)).toBe(text);
-    expect(body.max_tokens).toBe((extra as { max_tokens?: number }).max_tokens ?? 4096);
+    expect(body).toEqual(deepseekBody(text, (extra as { max_tokens?: number }).max_tokens ?? 4096));
     expect(result.prompt).toBe(variant);
   });
 
@@ -118,8 +119,7 @@ describe('OCR on the vLLM backend (DeepSeek-OCR request format)', () => {
     const { body, result } = await run(() =>
       submitOcrMultipart(gw.url, { bytes: page, type: 'image/png', name: 'p.png' }, { prompt: 'locate', target: 'report', max_tokens: '64' }, headers({ 'x-resolution': 'small' })),
     );
-    expect(promptOf(body)).toBe('Locate <|ref|>report<|/ref|> in the image.');
-    expect(body.max_tokens).toBe(64);
+    expect(body).toEqual(deepseekBody('Locate <|ref|>report<|/ref|> in the image.', 64));
     expect(result.blocks).toHaveLength(1);
     expect(result.blocks[0].label).toBe('report');
   });
@@ -168,6 +168,32 @@ describe('OCR on the vLLM backend (DeepSeek-OCR request format)', () => {
     const again = await waitTerminal(gw.url, accepted.request_id as string);
     expect((again.result as OcrResult).text).toBe(result.text);
     expect(createHash('sha256').update('').digest('hex')).not.toBe(request.blob.sha256);
+  });
+
+  it('fails a PDF\'s parent job with pages_failed when its pages fail, keeping each page\'s error in page order', async () => {
+    // The locate target lands in the prompt text, where the simulator reads its test directives:
+    // every page request is refused with a permanent 400.
+    const res = await submitOcrMultipart(
+      gw.url,
+      { bytes: makePdf(['Alpha page one', 'Bravo page two']), type: 'application/pdf', name: 'doc.pdf' },
+      { prompt: 'locate', target: 'total [[sim:fail=400:99]]' },
+      headers({ 'x-resolution': 'tiny' }),
+    );
+    expect(res.status).toBe(202);
+    expect(res.body.pages).toBe(2);
+    const done = await waitTerminal(gw.url, res.body.request_id as string, 60_000);
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatchObject({ code: 'pages_failed', message: '2 of 2 pages failed' });
+    const result = done.result as OcrDocumentResult;
+    expect(result).toMatchObject({ object: 'ocr.document', pages: 2, succeeded: 0, failed: 2 });
+    expect(result.page_results.map((p) => p.page)).toEqual([1, 2]);
+    expect(done.progress).toMatchObject({ pages: 2, succeeded: 0, failed: 2, done: 2 });
+    // Each page job is failed with the backend's refusal, not retried (a 400 is permanent).
+    for (const p of result.page_results) {
+      const page = await waitTerminal(gw.url, p.request_id);
+      expect(page.status).toBe('failed');
+      expect(page.attempts).toBe(1);
+    }
   });
 
   describe('resolution control', () => {

@@ -1,4 +1,5 @@
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
+import type { RunningWorker } from '../apps/worker/src/worker.bootstrap';
 import { chatBody, createStack, submitChat, waitFor, waitTerminal, type TestStack } from './support/stack';
 
 type SimBody = { priority: number; messages: Array<{ content: string }> };
@@ -7,14 +8,14 @@ type SimBody = { priority: number; messages: Array<{ content: string }> };
  * The worker's scheduler against a saturated backend (one sequence in the simulator, one slot in
  * the worker): a long "blocker" job holds the slot while a backlog builds in all three priorities.
  */
-async function saturatedStack(agingMs: number): Promise<{ stack: TestStack; gw: RunningGateway }> {
+async function saturatedStack(agingMs: number, maxWaiting = 100): Promise<{ stack: TestStack; gw: RunningGateway; worker: RunningWorker }> {
   const stack = await createStack({ sim: { maxNumSeqs: 1, itlMs: 20 } });
   const gw = await stack.startGateway();
-  await Promise.all([
-    stack.startWorker({ WORKER_MAX_CONCURRENT: '1', WORKER_MAX_WAITING: '100', WORKER_AGING_MS: String(agingMs) }),
+  const [worker] = await Promise.all([
+    stack.startWorker({ WORKER_MAX_CONCURRENT: '1', WORKER_MAX_WAITING: String(maxWaiting), WORKER_AGING_MS: String(agingMs) }),
     stack.startRecorder(),
   ]);
-  return { stack, gw };
+  return { stack, gw, worker };
 }
 
 async function submitBlocker(gw: RunningGateway, stack: TestStack, tokens: number): Promise<string> {
@@ -73,5 +74,38 @@ describe('worker scheduler: aging', () => {
     // Without aging the low job would run last (see the priority test above).
     expect(order[0]).toBe('old-low');
     expect(order.slice(1)).toEqual(highs.map((_, i) => `fresh-high-${i}`));
+  });
+});
+
+describe('worker scheduler: bounded queues', () => {
+  let stack: TestStack;
+  let gw: RunningGateway;
+  let worker: RunningWorker;
+  beforeAll(async () => ({ stack, gw, worker } = await saturatedStack(60_000, 2)));
+  afterAll(() => stack?.stop());
+
+  it('holds at most max_waiting per priority, pauses the full topics, and runs every job once after resume', async () => {
+    await submitBlocker(gw, stack, 100); // ~2 s of generation
+    const ids: string[] = [];
+    for (const priority of ['low', 'normal', 'high'] as const) {
+      for (let i = 0; i < 7; i++) {
+        const { status, body } = await submitChat(gw.url, chatBody(`bounded-${priority}-${i}`, { max_tokens: 2 }), stack.auth('sched', { 'x-priority': priority }));
+        expect(status).toBe(202);
+        ids.push(body.request_id as string);
+      }
+    }
+    // While the blocker holds the only slot, each priority's queue fills to its bound and its topic
+    // is paused: the backlog stays in Kafka, not in the worker's memory.
+    await waitFor(async () => worker.server.stats().pausedTopics.length === 3, 'all three priority topics to pause');
+    const held = worker.server.stats().waiting;
+    expect(held).toEqual({ high: 2, normal: 2, low: 2 });
+
+    for (const id of ids) expect((await waitTerminal(gw.url, id)).status).toBe('succeeded');
+    // Resumed topics were fetched again from the first unqueued offset: each job reached the
+    // backend exactly once, none skipped.
+    const ran = contents(stack).filter((c) => c.startsWith('bounded-'));
+    expect(ran).toHaveLength(ids.length);
+    expect(new Set(ran).size).toBe(ids.length);
+    expect(worker.server.stats().pausedTopics).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 // Integration tests of the vLLM simulator (apps/vllm-sim), over real HTTP on ephemeral ports.
 
+import sharp from 'sharp';
 import { parseSimArgs } from '../apps/vllm-sim/src/cli';
 import { type SimOptions, type Simulator, startSimulator } from '../apps/vllm-sim/src/simulator';
 
@@ -592,6 +593,33 @@ describe('vllm-sim: scheduling', () => {
     expect(Math.max(...dropped)).toBeLessThan(batchSize);
     for (let k = 1; k < requests.length; k++) expect(requests[k].at).toBeGreaterThanOrEqual(requests[k - 1].at);
   }, 60_000);
+});
+
+describe('vllm-sim: DeepSeek-OCR latency', () => {
+  /** A DeepSeek-OCR request for a blank PNG of this size, the way the worker sends it. */
+  async function ocrRequest(s: Simulator, size: number): Promise<{ ms: number; promptTokens: number }> {
+    const png = await sharp({ create: { width: size, height: size, channels: 3, background: '#fff' } }).png().toBuffer();
+    const t0 = performance.now();
+    const body = await completion(s, {
+      model: 'deepseek-ai/DeepSeek-OCR',
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } }, { type: 'text', text: 'Free OCR.' }] }],
+      temperature: 0,
+      skip_special_tokens: false,
+    });
+    return { ms: performance.now() - t0, promptTokens: body.usage.prompt_tokens };
+  }
+
+  it('charges the prefill of each mode\'s vision tokens (tiny 64 … large 400) to the time to first token', async () => {
+    const s = await sim({ visionTokenMs: 2 });
+    await ocrRequest(s, 512); // warm-up: the first request also pays connection set-up and JIT
+    const tiny = await ocrRequest(s, 512);
+    const large = await ocrRequest(s, 1280);
+    expect(large.promptTokens - tiny.promptTokens).toBe(400 - 64);
+    // The simulator's latency model, not a speed claim: 336 more vision tokens at 2 ms each.
+    expect(tiny.ms).toBeGreaterThanOrEqual(64 * 2);
+    expect(large.ms).toBeGreaterThanOrEqual(400 * 2);
+    expect(large.ms - tiny.ms).toBeGreaterThanOrEqual((400 - 64) * 2 - 50);
+  });
 });
 
 describe('vllm-sim: CLI arguments', () => {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run stack:up` / `npm run stack:down`: the local stack without Docker.
 # up: checks Postgres and Redis at DATABASE_URL / REDIS_URL, starts the Kafka broker (fetching its
-# jars once), and creates Gantry's topics. down: stops the broker (Postgres and Redis are not ours).
+# jars once). Topics are created by whoever runs Gantry (`npm start`, `npm run topics`, the tests).
+# down: stops the broker (Postgres and Redis are not ours).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 

@@ -83,7 +83,8 @@ export interface SchedulerStats {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
-  // Full jitter: spreads retries of many jobs hitting the same failing backend.
+  // Equal jitter (half fixed, half random): spreads retries of many jobs hitting the same failing
+  // backend while keeping a floor, so a retry never comes back almost at once.
   const cap = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(cap / 2 + Math.random() * (cap / 2));
 }
