@@ -11,13 +11,19 @@ export interface SendResult {
   forbidden?: boolean;
 }
 
-function retryAfterMs(value: string | string[] | undefined): number | undefined {
+/**
+ * The longest `Retry-After` honoured (the schedule's own last step): a receiver asking for more
+ * (or a date years ahead) waits this long, which also keeps the consumer's pause timer in range.
+ */
+export const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
+
+/** `Retry-After` as delay-seconds or an HTTP date → ms from now, within [0, 24 h]. */
+export function retryAfterMs(value: string | string[] | undefined): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;
   if (!v) return undefined;
   const secs = Number(v);
-  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  const ms = Number.isFinite(secs) ? secs * 1000 : Date.parse(v) - Date.now();
+  return Number.isNaN(ms) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
 /**
