@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { AllowList, guardedLookup, SsrfError } from '@gantry/webhooks';
+import { AllowList, guardedLookup, SsrfError, type Resolver } from '@gantry/webhooks';
 
 export interface SendResult {
   status?: number;
@@ -29,9 +29,9 @@ export function retryAfterMs(value: string | string[] | undefined): number | und
 /**
  * One POST with node:http: no redirect is ever followed (a 3xx is a failed attempt), the socket
  * connects only to addresses the SSRF guard accepts (checked again at send time), and the whole
- * exchange is bounded by `timeoutMs`.
+ * exchange is bounded by `timeoutMs`. `resolver` is DNS unless a test injects one.
  */
-export function postWebhook(url: URL, body: string, headers: Record<string, string>, allow: AllowList, timeoutMs: number): Promise<SendResult> {
+export function postWebhook(url: URL, body: string, headers: Record<string, string>, allow: AllowList, timeoutMs: number, resolver?: Resolver): Promise<SendResult> {
   const started = Date.now();
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
@@ -47,7 +47,7 @@ export function postWebhook(url: URL, body: string, headers: Record<string, stri
       {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'Gantry-Webhooks/1', ...headers },
-        lookup: guardedLookup(allow) as never,
+        lookup: guardedLookup(allow, resolver) as never,
       },
       (res) => {
         res.resume();
