@@ -80,11 +80,42 @@ describe('live progress, cancel and deadlines', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
-  it('honours Prefer: wait=N and says so', async () => {
-    const { body } = await submitChat(gw.url, chatBody('prefer wait'), who());
-    const res = await fetch(`${gw.url}/api/jobs/${body.request_id}`, { headers: { ...who(), prefer: 'wait=20' } });
-    expect(res.headers.get('preference-applied')).toBe('wait=20');
+  /** A job the backend is generating (~4 s at the simulator's 25 ms per token). */
+  async function runningJob(label: string): Promise<string> {
+    const { body } = await submitChat(gw.url, chatBody(`${label} ${Math.random()} [[sim:tokens=160]]`, { max_tokens: 160 }), who());
+    const id = body.request_id as string;
+    await waitFor(async () => (await getJob(gw.url, id, who())).body.status === 'running', 'the job to run');
+    return id;
+  }
+
+  it('long-poll on a running job holds until it finishes and returns right after', async () => {
+    const id = await runningJob('long-poll a running job');
+    const asked = Date.now();
+    const res = await fetch(`${gw.url}/api/jobs/${id}?wait=30`, { headers: who() });
+    const answered = Date.now();
+    const view = (await res.json()) as { status: string; finished_at: string };
     expect(res.status).toBe(200);
+    expect(view.status).toBe('succeeded');
+    const finishedAt = Date.parse(view.finished_at);
+    // It held: the job finished after the request came in...
+    expect(finishedAt).toBeGreaterThan(asked);
+    // ...and it woke on the finish, not at the end of the 30 s it was allowed to hold.
+    expect(answered - finishedAt).toBeLessThan(5_000);
+    expect(answered - asked).toBeLessThan(20_000);
+  });
+
+  it('honours Prefer: wait=N: holds until the change and says so', async () => {
+    const id = await runningJob('prefer wait');
+    const asked = Date.now();
+    const res = await fetch(`${gw.url}/api/jobs/${id}`, { headers: { ...who(), prefer: 'wait=20' } });
+    const answered = Date.now();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('preference-applied')).toBe('wait=20');
+    const view = (await res.json()) as { status: string; finished_at: string };
+    // Asked while running, answered with the outcome: the header was not just echoed.
+    expect(view.status).toBe('succeeded');
+    expect(Date.parse(view.finished_at)).toBeGreaterThan(asked);
+    expect(answered - Date.parse(view.finished_at)).toBeLessThan(5_000);
   });
 
   it('rejects a bad wait value with invalid_wait', async () => {

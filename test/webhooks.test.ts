@@ -1,13 +1,7 @@
-import { Webhook } from 'standardwebhooks';
+import { randomUUID } from 'node:crypto';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
-import { Receiver, type Received } from './support/receiver';
+import { Receiver, verifiedDelivery as verified } from './support/receiver';
 import { chatBody, createStack, submitChat, waitFor, waitTerminal, type TestStack } from './support/stack';
-
-/** Verifies a delivery the way a real receiver would, with the `standardwebhooks` package. */
-function verified(secret: string, r: Received): { type: string; data: Record<string, unknown> } {
-  const headers = { 'webhook-id': String(r.headers['webhook-id']), 'webhook-timestamp': String(r.headers['webhook-timestamp']), 'webhook-signature': String(r.headers['webhook-signature']) };
-  return new Webhook(secret).verify(r.body, headers) as { type: string; data: Record<string, unknown> };
-}
 
 async function json(res: Response): Promise<Record<string, unknown>> {
   return (await res.json()) as Record<string, unknown>;
@@ -150,6 +144,67 @@ describe('signed webhooks', () => {
     expect((await fetch(`${gw.url}/api/webhooks/deliveries/${id}/replay`, { method: 'POST', headers: who('intruder') })).status).toBe(404);
   });
 
+  describe('tenant isolation of webhook routes', () => {
+    /** Status and body, with the id in the message made neutral so two ids can be compared. */
+    async function answer(res: Response, id: string) {
+      return { status: res.status, body: JSON.parse((await res.text()).split(id).join('<id>')) as Record<string, unknown> };
+    }
+
+    it('answers another tenant 404 on an endpoint it does not own, exactly as for an unknown id, and changes nothing', async () => {
+      const ep = await createEndpoint('/acme-owned', 'acme');
+      const unknown = randomUUID();
+      for (const [method, suffix] of [['DELETE', ''], ['POST', '/rotate-secret']]) {
+        const foreign = await answer(await fetch(`${gw.url}/api/webhooks/endpoints/${ep.id}${suffix}`, { method, headers: stack.auth('globex') }), ep.id);
+        const missing = await answer(await fetch(`${gw.url}/api/webhooks/endpoints/${unknown}${suffix}`, { method, headers: stack.auth('globex') }), unknown);
+        expect(foreign).toEqual({ status: 404, body: { code: 'webhook_endpoint_not_found', detail: 'Webhook endpoint <id> not found' } });
+        expect(foreign).toEqual(missing);
+      }
+      // Neither deleted nor rotated: acme's next event is signed with the original secret alone.
+      await submitChat(gw.url, chatBody('acme after the intrusion'), who('acme'));
+      await waitFor(async () => rx.at('/acme-owned').length >= 1, 'a delivery to acme');
+      const r = rx.at('/acme-owned')[0];
+      expect(String(r.headers['webhook-signature']).split(' ')).toHaveLength(1);
+      expect(verified(ep.secret, r).data.client_id).toBe('acme');
+    });
+
+    it('shows another tenant no deliveries of a job it does not own, the same as for an unknown job', async () => {
+      await createEndpoint('/acme-log', 'acme-log');
+      const { body } = await submitChat(gw.url, chatBody('acme job with deliveries'), who('acme-log'));
+      const id = body.request_id as string;
+      await waitFor(async () => (await deliveries(id, 'acme-log')).length >= 1, 'acme to see its deliveries');
+      const foreign = await fetch(`${gw.url}/api/webhooks/deliveries?request_id=${id}`, { headers: stack.auth('globex') });
+      const missing = await fetch(`${gw.url}/api/webhooks/deliveries?request_id=${randomUUID()}`, { headers: stack.auth('globex') });
+      expect([foreign.status, await foreign.json()]).toEqual([200, { data: [] }]);
+      expect([missing.status, await missing.json()]).toEqual([200, { data: [] }]);
+    });
+
+    it('lists only the calling tenant\'s endpoints when two tenants have some', async () => {
+      const a = await createEndpoint('/list-a', 'lister-a');
+      const b1 = await createEndpoint('/list-b1', 'lister-b');
+      const b2 = await createEndpoint('/list-b2', 'lister-b');
+      const list = async (client: string) => ((await json(await fetch(`${gw.url}/api/webhooks/endpoints`, { headers: stack.auth(client) }))) as { data: Array<{ id: string }> }).data.map((e) => e.id).sort();
+      expect(await list('lister-a')).toEqual([a.id]);
+      expect(await list('lister-b')).toEqual([b1.id, b2.id].sort());
+    });
+
+    it('deleting an endpoint stops its deliveries', async () => {
+      const gone = await createEndpoint('/deleted', 'tenant-del');
+      const kept = await createEndpoint('/kept', 'tenant-del');
+      const del = await fetch(`${gw.url}/api/webhooks/endpoints/${gone.id}`, { method: 'DELETE', headers: stack.auth('tenant-del') });
+      expect(del.status).toBe(204);
+      // A second delete finds nothing.
+      expect((await fetch(`${gw.url}/api/webhooks/endpoints/${gone.id}`, { method: 'DELETE', headers: stack.auth('tenant-del') })).status).toBe(404);
+      const listed = (await json(await fetch(`${gw.url}/api/webhooks/endpoints`, { headers: stack.auth('tenant-del') }))) as { data: Array<{ id: string }> };
+      expect(listed.data.map((e) => e.id)).toEqual([kept.id]);
+      const { body } = await submitChat(gw.url, chatBody('after a delete'), who('tenant-del'));
+      // The kept endpoint is the witness: once it has both events, the deleted one would have had them too.
+      await waitFor(async () => rx.at('/kept').length >= 2, 'the kept endpoint\'s events');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(rx.at('/deleted')).toHaveLength(0);
+      expect((await deliveries(body.request_id as string, 'tenant-del')).some((d) => d.endpoint_id === gone.id)).toBe(false);
+    });
+  });
+
   describe('SSRF guard without an allow-list', () => {
     const forbidden = [
       'http://127.0.0.1/hook',
@@ -157,6 +212,7 @@ describe('signed webhooks', () => {
       'http://169.254.169.254/latest/meta-data',
       'http://2130706433/hook',
       'http://[::ffff:127.0.0.1]/hook',
+      'http://[::127.0.0.1]/hook',
       'http://localhost/hook',
       'http://10.1.2.3/hook',
       'http://0.0.0.0/hook',

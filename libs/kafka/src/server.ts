@@ -80,6 +80,7 @@ export interface SchedulerStats {
   dispatched: number;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
@@ -363,12 +364,14 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
     const key = `${topic}/${partition}`;
     if (this.delayTimers.has(key)) return;
     this.consumer!.pause([{ topic, partitions: [partition] }]);
+    // setTimeout fires at once past 2^31-1 ms (~24.8 days): a far due date would spin; waking
+    // early only fetches the head again and pauses anew.
     this.delayTimers.set(
       key,
       setTimeout(() => {
         this.delayTimers.delete(key);
         if (!this.closing) this.consumer!.resume([{ topic, partitions: [partition] }]);
-      }, due - Date.now()),
+      }, Math.min(due - Date.now(), MAX_TIMER_MS)),
     );
   }
 

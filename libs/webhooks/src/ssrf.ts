@@ -4,8 +4,9 @@ import { BlockList, isIP } from 'node:net';
 /**
  * SSRF guard for webhook URLs: only http(s), and every address the host resolves to must be
  * public. Loopback, private, link-local (cloud metadata), CGNAT, unspecified, multicast and
- * reserved ranges are refused, in IPv4 and IPv6 (mapped `::ffff:a.b.c.d` forms are unwrapped;
- * the WHATWG URL parser already turns decimal/hex/octal IPv4 into dotted form). An explicit
+ * reserved ranges are refused, in IPv4 and IPv6 (mapped `::ffff:a.b.c.d` forms are unwrapped,
+ * IPv4-compatible `::a.b.c.d` ones are refused whole; the WHATWG URL parser already turns
+ * decimal/hex/octal IPv4 into dotted form). An explicit
  * allow-list of hosts, addresses or CIDRs lets local development and tests through.
  */
 export class SsrfError extends Error {
@@ -25,7 +26,9 @@ for (const [net, bits] of [
   ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) blocked.addSubnet(net, bits, 'ipv4');
 for (const [net, bits] of [
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+  // ::/96 holds the unspecified address, loopback and the deprecated IPv4-compatible forms
+  // (`[::127.0.0.1]` is `[::7f00:1]`), which some stacks still route to the IPv4 address.
+  ['::', 96], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
 ] as const) blocked.addSubnet(net, bits, 'ipv6');
 
 /** `::ffff:127.0.0.1` / `::ffff:7f00:1` → `127.0.0.1`. */

@@ -6,6 +6,7 @@ import { GantryProducer } from '@gantry/kafka';
 import { JobChannels, JobHotStore, type JobUpdate, JobUpdatesHub } from '@gantry/redis';
 import type { Redis } from 'ioredis';
 import type { ChatSubmitDto } from './chat-submit.dto';
+import { jobOptionsOf } from './job-submit-options';
 import { estimateChatTokens } from '../admission/token-estimate';
 import { SubmitAdmissionService } from '../admission/submit-admission.service';
 import type { Principal } from '../auth/principal';
@@ -48,12 +49,7 @@ export class JobsService {
     if (pool !== 'gemma') throw new ApiError(ApiErrorCode.ModelNotFound, `Model ${body.model} not available`);
     if (body.webhook) await this.webhookPolicy.check(body.webhook);
     const createdAt = new Date();
-    const options: JobOptions = {
-      ...(body.webhook ? { webhook: body.webhook, webhook_events_filter: body.webhook_events_filter ?? ['completed'] } : {}),
-      ...(body.ttl ? { deadline_at: new Date(createdAt.getTime() + body.ttl * 1000).toISOString() } : {}),
-      ...(body.execution_timeout ? { execution_timeout_ms: body.execution_timeout * 1000 } : {}),
-      ...(sync ? { reply: true } : {}),
-    };
+    const options: JobOptions = { ...jobOptionsOf(body, createdAt), ...(sync ? { reply: true } : {}) };
     const job: JobMessage = {
       schema: 1,
       // A synchronous caller picks the id, to listen for the outcome before the job is published.

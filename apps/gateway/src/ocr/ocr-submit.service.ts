@@ -7,6 +7,7 @@ import {
   Topics,
   type JobEvent,
   type JobMessage,
+  type JobOptions,
   type JobView,
   type OcrRequest,
   type OcrResolution,
@@ -19,7 +20,9 @@ import { SubmitAdmissionService } from '../admission/submit-admission.service';
 import { DEFAULT_COMPLETION_ESTIMATE } from '../admission/token-estimate';
 import type { Principal } from '../auth/principal';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
+import { jobOptionsOf } from '../jobs/job-submit-options';
 import type { SubmitHeaders } from '../jobs/submit-headers';
+import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
 import { ImageSafetyService, type SafeImage, type SafePdf } from './image-safety.service';
 import { OcrResolutionService } from './ocr-resolution.service';
 import type { OcrUpload } from './ocr-upload';
@@ -53,16 +56,20 @@ export class OcrSubmitService {
     private readonly documents: OcrDocumentsRepository,
     private readonly producer: GantryProducer,
     private readonly hot: JobHotStore,
+    private readonly webhookPolicy: WebhookUrlPolicy,
   ) {}
 
   async submit(upload: OcrUpload, headers: SubmitHeaders, requested: OcrResolution | undefined, principal: Principal): Promise<OcrAccepted> {
     const model = upload.model ?? BACKEND_MODEL[POOL];
     if (poolOfModel(model) !== POOL) throw new ApiError(ApiErrorCode.ModelNotFound, `Model ${model} not available`);
+    if (upload.options?.webhook) await this.webhookPolicy.check(upload.options.webhook);
     const file = await this.safety.inspect(upload.bytes, upload.declaredType);
 
     const resolution = requested ?? this.resolutions.current();
     const requestId = randomUUID();
-    const createdAt = new Date().toISOString();
+    const now = new Date();
+    const createdAt = now.toISOString();
+    const options = jobOptionsOf(upload.options ?? {}, now);
     const pages = file.kind === 'pdf' ? file.pages : 1;
     const admission = await this.admission.admit(principal, {
       requestId,
@@ -81,8 +88,8 @@ export class OcrSubmitService {
       ...(upload.maxTokens !== undefined ? { max_tokens: upload.maxTokens } : {}),
     };
     try {
-      if (file.kind === 'pdf') await this.queueDocument(requestId, createdAt, file, base, headers);
-      else await this.queueImage(requestId, createdAt, file, base, headers);
+      if (file.kind === 'pdf') await this.queueDocument(requestId, createdAt, file, base, headers, options);
+      else await this.queueImage(requestId, createdAt, file, base, headers, options);
     } catch (err) {
       admission.release();
       throw err;
@@ -90,22 +97,24 @@ export class OcrSubmitService {
     return { requestId, resolution, ...(file.kind === 'pdf' ? { pages } : {}), rateLimitHeaders: admission.headers };
   }
 
-  private async queueImage(requestId: string, createdAt: string, file: SafeImage, base: Omit<OcrRequest, 'blob'>, headers: SubmitHeaders): Promise<void> {
+  private async queueImage(requestId: string, createdAt: string, file: SafeImage, base: Omit<OcrRequest, 'blob'>, headers: SubmitHeaders, options: JobOptions): Promise<void> {
     const blob = await this.blobs.put(requestId, file.bytes, file.contentType);
-    const job = this.job(requestId, createdAt, headers, { ...base, blob });
+    const job = this.job(requestId, createdAt, headers, { ...base, blob }, options);
     await this.publish([job], [], async () => this.blobs.delete(blob.id));
   }
 
   /**
    * The PDF is stored once; each page job points at it with its page number (the worker renders
    * the page). The document row lists the page jobs in order, so the parent's progress and result
-   * can be assembled whatever order pages finish in.
+   * can be assembled whatever order pages finish in. The webhook belongs to the parent (the job
+   * the client knows); the deadlines apply to every page, since pages are what run.
    */
-  private async queueDocument(parentId: string, createdAt: string, file: SafePdf, base: Omit<OcrRequest, 'blob'>, headers: SubmitHeaders): Promise<void> {
+  private async queueDocument(parentId: string, createdAt: string, file: SafePdf, base: Omit<OcrRequest, 'blob'>, headers: SubmitHeaders, options: JobOptions): Promise<void> {
     const blob = await this.blobs.put(parentId, file.bytes, file.contentType);
     const pageIds = Array.from({ length: file.pages }, () => randomUUID());
     await this.documents.create({ request_id: parentId, client_id: headers.clientId, blob_id: blob.id, pages: file.pages, page_ids: pageIds });
-    const jobs = pageIds.map((id, i) => this.job(id, createdAt, headers, { ...base, blob, document: { parent_id: parentId, page: i + 1, pages: file.pages } }));
+    const { webhook, webhook_events_filter, ...deadlines } = options;
+    const jobs = pageIds.map((id, i) => this.job(id, createdAt, headers, { ...base, blob, document: { parent_id: parentId, page: i + 1, pages: file.pages } }, deadlines));
     const accepted: JobEvent = {
       schema: 1,
       request_id: parentId,
@@ -117,6 +126,7 @@ export class OcrSubmitService {
       priority: headers.priority,
       kind: 'ocr',
       attempt: 0,
+      ...(webhook ? { options: { webhook, webhook_events_filter } } : {}),
     };
     await this.publish(jobs, [accepted], async () => {
       await this.documents.delete(parentId);
@@ -125,7 +135,7 @@ export class OcrSubmitService {
     await this.seed([queuedView(accepted.request_id, createdAt, headers)]);
   }
 
-  private job(requestId: string, createdAt: string, headers: SubmitHeaders, request: OcrRequest): JobMessage {
+  private job(requestId: string, createdAt: string, headers: SubmitHeaders, request: OcrRequest, options: JobOptions): JobMessage {
     return {
       schema: 1,
       request_id: requestId,
@@ -136,6 +146,7 @@ export class OcrSubmitService {
       priority: headers.priority,
       created_at: createdAt,
       request,
+      ...(Object.keys(options).length ? { options } : {}),
     };
   }
 

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
 import { InvalidMessageError, OCR_PROMPTS, OcrSubmitDto, parseMessage, parseOcrPrompt, type OcrPrompt } from '@gantry/contracts';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
+import { JOB_SUBMIT_OPTION_FIELDS, parseJobSubmitOptions, type JobSubmitOptions } from '../jobs/job-submit-options';
 
 /** What a client sent to `POST /api/ocr`, whichever body shape it used; the file is not checked yet. */
 export interface OcrUpload {
@@ -12,6 +13,8 @@ export interface OcrUpload {
   prompt: OcrPrompt;
   target?: string;
   maxTokens?: number;
+  /** `webhook`, `webhook_events_filter`, `ttl`, `execution_timeout`: validated as on `POST /api/chat`. */
+  options?: JobSubmitOptions;
 }
 
 const PROMPT_HELP = `prompt must be one of ${OCR_PROMPTS.join(', ')} (locate needs a target), or DeepSeek-OCR's own prompt text`;
@@ -73,11 +76,23 @@ export function uploadFromJson(body: unknown, maxBytes: number): OcrUpload {
   return { ...decodeDataUrl(images[0].image_url!.url, maxBytes), model: dto.model, maxTokens: dto.max_tokens, ...prompt(text, undefined) };
 }
 
-const FIELDS = new Set(['prompt', 'target', 'max_tokens', 'model']);
+const FIELDS = new Set<string>(['prompt', 'target', 'max_tokens', 'model', ...JOB_SUBMIT_OPTION_FIELDS]);
 
-/** multipart/form-data: `file` plus optional `prompt`, `target`, `max_tokens`, `model` fields. */
+/** Multipart fields are text: numbers become numbers, the event filter a list (repeated or comma-separated). */
+function multipartOptions(fields: Record<string, string>, filters: string[]): JobSubmitOptions {
+  const num = (v: string | undefined) => (v !== undefined && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
+  return parseJobSubmitOptions({
+    webhook: fields.webhook,
+    webhook_events_filter: filters.length ? filters.flatMap((f) => f.split(',')).map((f) => f.trim()) : undefined,
+    ttl: num(fields.ttl),
+    execution_timeout: num(fields.execution_timeout),
+  });
+}
+
+/** multipart/form-data: `file` plus optional `prompt`, `target`, `max_tokens`, `model` and the job options. */
 export async function uploadFromMultipart(req: FastifyRequest, maxBytes: number): Promise<OcrUpload> {
   const fields: Record<string, string> = {};
+  const filters: string[] = [];
   let file: { bytes: Buffer; type: string } | undefined;
   try {
     for await (const part of req.parts() as AsyncIterable<Multipart>) {
@@ -89,13 +104,15 @@ export async function uploadFromMultipart(req: FastifyRequest, maxBytes: number)
         file = { bytes: await part.toBuffer(), type: part.mimetype };
       } else {
         if (!FIELDS.has(part.fieldname)) throw new ApiError(ApiErrorCode.InvalidRequest, `Unknown field ${part.fieldname}; fields are file, ${[...FIELDS].join(', ')}`);
-        fields[part.fieldname] = String(part.value);
+        if (part.fieldname === 'webhook_events_filter') filters.push(String(part.value));
+        else fields[part.fieldname] = String(part.value);
       }
     }
   } catch (err) {
     throw multipartError(err, maxBytes);
   }
   if (!file || file.bytes.length === 0) throw new ApiError(ApiErrorCode.MissingImage, 'Send the image or PDF in a multipart field named file');
+  const options = multipartOptions(fields, filters);
   let maxTokens: number | undefined;
   if (fields.max_tokens !== undefined) {
     maxTokens = Number(fields.max_tokens);
@@ -110,6 +127,7 @@ export async function uploadFromMultipart(req: FastifyRequest, maxBytes: number)
     model: fields.model,
     maxTokens,
     ...prompt(fields.prompt, fields.target),
+    options,
   };
 }
 

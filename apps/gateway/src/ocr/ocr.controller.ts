@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayEnv } from '@gantry/config';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
+import { parseJobSubmitOptions } from '../jobs/job-submit-options';
 import { SubmitHeaders } from '../jobs/submit-headers';
 import { OcrSubmitService } from './ocr-submit.service';
 import { uploadFromJson, uploadFromMultipart } from './ocr-upload';
@@ -10,7 +11,8 @@ import { parseResolution } from './resolution-header';
 
 /**
  * `POST /api/ocr` — reference/002: JSON with OpenAI-style `messages` (an `image_url` data URL and
- * the prompt), or multipart/form-data with a `file` (curl -F). Answers 202
+ * the prompt), or multipart/form-data with a `file` (curl -F); either may carry the job options of
+ * `POST /api/chat` (`webhook`, `webhook_events_filter`, `ttl`, `execution_timeout`). Answers 202
  * `{request_id, status, resolution, message}`; a PDF also says how many `pages` it became.
  */
 @Controller('api')
@@ -37,7 +39,7 @@ export class OcrController {
       }
       upload = await uploadFromMultipart(req, this.env.OCR_MAX_FILE_BYTES);
     } else {
-      upload = uploadFromJson(req.body, this.env.OCR_MAX_FILE_BYTES);
+      upload = { ...uploadFromJson(req.body, this.env.OCR_MAX_FILE_BYTES), options: parseJobSubmitOptions(req.body as Record<string, unknown>) };
     }
     const accepted = await this.ocr.submit(upload, headers, requested, principal);
     void reply.headers(accepted.rateLimitHeaders);

@@ -1,15 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { statusOfEvent, TERMINAL_STATUSES, Topics, type JobEvent, type JobEventType } from '@gantry/contracts';
-import { OcrDocumentsRepository, type OcrDocument } from '@gantry/db';
+import { statusOfEvent, TERMINAL_STATUSES, Topics, type JobEvent, type JobEventType, type JobView } from '@gantry/contracts';
+import { documentView, JobsRepository, OcrDocumentsRepository, type OcrDocument } from '@gantry/db';
 import { GantryProducer } from '@gantry/kafka';
+import { WebhookRequestsService } from '../webhooks/webhook-requests.service';
 import { allPagesFinished, documentResult } from './document-result';
 
 /**
  * Moves a PDF's parent job along with its pages: `started` when a page starts, and once every
  * page is finished, `succeeded` (all pages read) or `failed` (some not) with the pages' results
- * in page order. It runs after the batch's rows are written, so the last page to finish always
- * sees the others finished, whichever recorder instance or partition records it. Replays publish
- * the same outcome again, which the forward-only recorder ignores.
+ * in page order. Each finished page also advances the parent's progress, which is sent as a
+ * `job.progress` webhook. It runs after the batch's rows are written, so the last page to finish
+ * always sees the others finished, whichever recorder instance or partition records it. Replays
+ * publish the same outcome again, which the forward-only recorder ignores, and the same progress
+ * webhook-ids, which the webhooks app sends once.
  */
 @Injectable()
 export class DocumentProgressService {
@@ -18,6 +21,8 @@ export class DocumentProgressService {
   constructor(
     private readonly documents: OcrDocumentsRepository,
     private readonly producer: GantryProducer,
+    private readonly jobs: JobsRepository,
+    private readonly webhooks: WebhookRequestsService,
   ) {}
 
   async advance(events: JobEvent[]): Promise<void> {
@@ -32,10 +37,16 @@ export class DocumentProgressService {
     if (!started.size && !finished.size) return;
     const docs = await this.documents.findMany([...new Set([...started.keys(), ...finished.keys()])]);
     const publishes: Array<Promise<void>> = [];
+    const progressed: JobView[] = [];
     for (const doc of docs) {
       const page = finished.get(doc.request_id);
       if (page) {
         const pages = await this.documents.pages(doc, true);
+        // The parent as polling shows it now (the last page included, before the outcome below is
+        // recorded). A parent not recorded yet (its accepted event is on another partition) or
+        // already finished (a replay) has no progress to report.
+        const parent = await this.jobs.findView(doc.request_id);
+        if (parent && !TERMINAL_STATUSES.has(parent.status)) progressed.push(documentView(parent, pages));
         if (allPagesFinished(pages)) {
           const result = documentResult(pages);
           const type: JobEventType = result.failed === 0 ? 'succeeded' : 'failed';
@@ -48,7 +59,7 @@ export class DocumentProgressService {
       const first = started.get(doc.request_id) ?? page;
       if (first) publishes.push(this.publish(doc, first, 'started', {}));
     }
-    await Promise.all(publishes);
+    await Promise.all([...publishes, this.webhooks.requestProgress(progressed)]);
   }
 
   private publish(doc: OcrDocument, page: JobEvent, type: JobEventType, extra: Partial<JobEvent>): Promise<void> {

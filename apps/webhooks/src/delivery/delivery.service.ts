@@ -4,7 +4,7 @@ import { activeSecrets, WebhooksRepository, type DeliveryAttempt, type DeliveryO
 import { GantryProducer } from '@gantry/kafka';
 import { webhookDeliveriesTotal } from '@gantry/metrics';
 import { AllowList, assertSafeUrl, generateSecret, signatureHeaders, SsrfError } from '@gantry/webhooks';
-import { postWebhook } from './http-sender';
+import { MAX_RETRY_AFTER_MS, postWebhook } from './http-sender';
 
 export interface DeliverySettings {
   allow: AllowList;
@@ -16,19 +16,39 @@ const TIER_SECONDS: Record<(typeof WEBHOOK_RETRY_TIERS)[number], number> = {
   '5s': 5, '5m': 300, '30m': 1800, '2h': 7200, '5h': 18000, '10h': 36000, '14h': 50400, '20h': 72000, '24h': 86400,
 };
 
-/** The retry topic for a delay: the longest tier not longer than it, so heads of a tier fall due in order. */
-export function tierFor(delaySeconds: number): (typeof WEBHOOK_RETRY_TIERS)[number] {
-  let tier: (typeof WEBHOOK_RETRY_TIERS)[number] = WEBHOOK_RETRY_TIERS[0];
+type RetryTier = (typeof WEBHOOK_RETRY_TIERS)[number];
+
+/** The retry topic for a nominal (un-jittered) delay: the longest tier not longer than it. */
+export function tierFor(delaySeconds: number): RetryTier {
+  let tier: RetryTier = WEBHOOK_RETRY_TIERS[0];
   for (const t of WEBHOOK_RETRY_TIERS) if (TIER_SECONDS[t] <= delaySeconds) tier = t;
   return tier;
 }
 
-/** Delay before attempt `attempt + 1`, with ±10 % jitter; null when the schedule is exhausted. */
-export function nextDelayMs(attempt: number, retryAfterMs?: number): number | null {
+export interface RetryPlan {
+  /** Wait before the next attempt (jittered, or what `Retry-After` asked). */
+  delayMs: number;
+  tier: RetryTier;
+}
+
+/**
+ * When and through which delay topic attempt `attempt + 1` goes; null when the schedule is
+ * exhausted. The delay is the schedule's step with ±10 % jitter, or a longer `Retry-After`
+ * (capped at 24 h). The topic comes from the nominal step, never from the jittered delay: a
+ * 5 min retry jittered to 270 s stays on the 5 min topic instead of landing at the head of the
+ * 5 s topic, whose partition would then stay paused (holding every 5 s retry behind it) for
+ * minutes. A longer `Retry-After` goes to the longest tier not longer than it asks, and the
+ * consumer waits until it is due. So within a tier, messages fall due in the order they were
+ * published give or take the jitter (±10 % of the tier's delay) and a `Retry-After` (less than
+ * the next tier's delay): a paused head holds the messages behind it at most that long.
+ */
+export function nextRetry(attempt: number, retryAfterMs?: number): RetryPlan | null {
   if (attempt >= WEBHOOK_RETRY_SCHEDULE_S.length) return null;
-  const base = WEBHOOK_RETRY_SCHEDULE_S[attempt] * 1000;
-  const jittered = base * (0.9 + Math.random() * 0.2);
-  return Math.round(Math.max(jittered, retryAfterMs ?? 0));
+  const step = WEBHOOK_RETRY_SCHEDULE_S[attempt];
+  const jittered = step * 1000 * (0.9 + Math.random() * 0.2);
+  const asked = Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS);
+  if (asked > jittered) return { delayMs: Math.round(asked), tier: tierFor(Math.max(step, asked / 1000)) };
+  return { delayMs: Math.round(jittered), tier: tierFor(step) };
 }
 
 /**
@@ -96,12 +116,12 @@ export class DeliveryService {
       await this.record({ ...attempt, outcome: endpointId ? 'endpoint_disabled' : 'failed', error });
       return;
     }
-    const delay = nextDelayMs(d.attempt, result.retryAfterMs);
-    const outcome: DeliveryOutcome = delay === null ? 'failed' : 'retrying';
-    const nextAt = delay === null ? null : new Date(Date.now() + delay);
-    if (nextAt) {
+    const plan = nextRetry(d.attempt, result.retryAfterMs);
+    const outcome: DeliveryOutcome = plan === null ? 'failed' : 'retrying';
+    const nextAt = plan === null ? null : new Date(Date.now() + plan.delayMs);
+    if (plan && nextAt) {
       const retry: WebhookDelivery = { ...d, attempt: d.attempt + 1, not_before: nextAt.toISOString() };
-      await this.producer.publish(Topics.webhookRetry(tierFor(delay! / 1000)), d.endpoint_id ?? d.request_id ?? d.batch_id ?? d.client_id, retry);
+      await this.producer.publish(Topics.webhookRetry(plan.tier), d.endpoint_id ?? d.request_id ?? d.batch_id ?? d.client_id, retry);
     }
     await this.record({ ...attempt, outcome, error, next_attempt_at: nextAt });
     this.log.log({ msg: 'webhook delivery failed', message_id: d.message_id, request_id: d.request_id, attempt: d.attempt, error, next_attempt_at: nextAt });

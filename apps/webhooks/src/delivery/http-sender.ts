@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { AllowList, guardedLookup, SsrfError } from '@gantry/webhooks';
+import { AllowList, guardedLookup, SsrfError, type Resolver } from '@gantry/webhooks';
 
 export interface SendResult {
   status?: number;
@@ -11,21 +11,27 @@ export interface SendResult {
   forbidden?: boolean;
 }
 
-function retryAfterMs(value: string | string[] | undefined): number | undefined {
+/**
+ * The longest `Retry-After` honoured (the schedule's own last step): a receiver asking for more
+ * (or a date years ahead) waits this long, which also keeps the consumer's pause timer in range.
+ */
+export const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
+
+/** `Retry-After` as delay-seconds or an HTTP date → ms from now, within [0, 24 h]. */
+export function retryAfterMs(value: string | string[] | undefined): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;
   if (!v) return undefined;
   const secs = Number(v);
-  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  const ms = Number.isFinite(secs) ? secs * 1000 : Date.parse(v) - Date.now();
+  return Number.isNaN(ms) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
 /**
  * One POST with node:http: no redirect is ever followed (a 3xx is a failed attempt), the socket
  * connects only to addresses the SSRF guard accepts (checked again at send time), and the whole
- * exchange is bounded by `timeoutMs`.
+ * exchange is bounded by `timeoutMs`. `resolver` is DNS unless a test injects one.
  */
-export function postWebhook(url: URL, body: string, headers: Record<string, string>, allow: AllowList, timeoutMs: number): Promise<SendResult> {
+export function postWebhook(url: URL, body: string, headers: Record<string, string>, allow: AllowList, timeoutMs: number, resolver?: Resolver): Promise<SendResult> {
   const started = Date.now();
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
@@ -41,7 +47,7 @@ export function postWebhook(url: URL, body: string, headers: Record<string, stri
       {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'Gantry-Webhooks/1', ...headers },
-        lookup: guardedLookup(allow) as never,
+        lookup: guardedLookup(allow, resolver) as never,
       },
       (res) => {
         res.resume();

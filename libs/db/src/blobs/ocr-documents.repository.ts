@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { JobError, JobStatus, OcrDocumentProgress } from '@gantry/contracts';
+import { TERMINAL_STATUSES, type JobError, type JobStatus, type JobView, type OcrDocumentProgress, type OcrDocumentResult } from '@gantry/contracts';
 
 export interface OcrDocument {
   request_id: string;
@@ -72,4 +72,20 @@ export function documentProgress(pages: Array<Pick<OcrPageRow, 'status'>>): OcrD
     }
   }
   return p;
+}
+
+/**
+ * A PDF parent job as polling shows it, with its pages' progress: from the assembled result once
+ * the document is finished, otherwise from `pages` (null: not read, the view is left as it is).
+ * A page already started means the document is running, even before the recorder says so.
+ */
+export function documentView(view: JobView, pages: Array<Pick<OcrPageRow, 'status'>> | null): JobView {
+  const result = view.result as Partial<OcrDocumentResult> | null;
+  if (result?.object === 'ocr.document' && Array.isArray(result.page_results)) {
+    return { ...view, progress: documentProgress(result.page_results.map((p) => ({ status: p.status as JobStatus }))) };
+  }
+  if (!pages || TERMINAL_STATUSES.has(view.status)) return view;
+  const progress = documentProgress(pages);
+  const status = view.status === 'queued' && progress.running + progress.done > 0 ? 'running' : view.status;
+  return { ...view, status, progress };
 }
