@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { BlobRef } from '@gantry/contracts';
+import { returnedRows } from '../identity/users.repository';
 import { BlobStore } from './blob-store';
 
 export function sha256Hex(bytes: Buffer): string {
@@ -39,7 +40,7 @@ export class PgBlobStore extends BlobStore {
   }
 
   async removeExpired(retentionSeconds: number, orphanSeconds: number, limit: number): Promise<number> {
-    const rows: unknown[] = await this.ds.query(
+    const rows = returnedRows<{ id: string }>(await this.ds.query(
       `WITH expired AS (
          (SELECT b.id FROM blobs b JOIN jobs j ON j.request_id = b.request_id
            WHERE j.status_rank = 2 AND j.finished_at < now() - make_interval(secs => $1)
@@ -51,7 +52,7 @@ export class PgBlobStore extends BlobStore {
            LIMIT $3))
        DELETE FROM blobs WHERE id IN (SELECT id FROM expired) RETURNING id`,
       [retentionSeconds, orphanSeconds, limit],
-    );
+    ));
     return rows.length;
   }
 }
