@@ -196,6 +196,30 @@ describe('OCR on the vLLM backend (DeepSeek-OCR request format)', () => {
     }
   });
 
+  it('cancelling a PDF\'s parent job cancels its pages: running pages are aborted upstream and the parent ends cancelled', async () => {
+    stack.sim.resetStats();
+    // Every page request hangs in the simulator until the worker aborts it.
+    const res = await submitOcrMultipart(
+      gw.url,
+      { bytes: makePdf(['One', 'Two', 'Three']), type: 'application/pdf', name: 'doc.pdf' },
+      { prompt: 'locate', target: 'total [[sim:hang]]' },
+      headers({ 'x-resolution': 'tiny' }),
+    );
+    expect(res.status).toBe(202);
+    const parentId = res.body.request_id as string;
+    await waitFor(async () => stack.sim.stats().running === 3, 'all three pages to be running in the backend');
+
+    const cancel = await fetch(`${gw.url}/api/jobs/${parentId}/cancel`, { method: 'POST', headers: headers() });
+    expect(cancel.status).toBe(202);
+    const done = await waitTerminal(gw.url, parentId, 30_000);
+    expect(done.status).toBe('cancelled');
+    expect(done.error).toMatchObject({ code: 'cancelled', message: 'cancelled; 0 of 3 pages were read' });
+    const result = done.result as OcrDocumentResult;
+    expect(result.page_results.map((p) => [p.page, p.status])).toEqual([[1, 'cancelled'], [2, 'cancelled'], [3, 'cancelled']]);
+    // The backend had its three requests aborted, none left holding a slot.
+    expect(stack.sim.stats()).toMatchObject({ running: 0, aborted: 3 });
+  });
+
   describe('resolution control', () => {
     const switchTo = (resolution: string, graceful?: string, auth = stack.adminAuth()) =>
       fetch(`${gw.url}/admin/ocr/resolution?resolution=${resolution}${graceful !== undefined ? `&graceful=${graceful}` : ''}`, { method: 'POST', headers: auth }).then(async (r) => ({

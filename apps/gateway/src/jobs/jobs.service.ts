@@ -160,15 +160,22 @@ export class JobsService {
   /**
    * Cancels a job that has not finished. Every worker learns it (marker + broadcast): a queued job
    * is skipped when dequeued, a running one has its upstream request aborted. A queued job is
-   * marked cancelled at once, so the answer holds even if no worker is running.
+   * marked cancelled at once, so the answer holds even if no worker is running. A PDF's parent
+   * passes the cancel on to its page jobs.
    */
   async cancel(requestId: string, clientId: string | undefined): Promise<JobView> {
     const view = await this.get(requestId, clientId);
     if (TERMINAL_STATUSES.has(view.status)) {
       throw new ApiError(ApiErrorCode.JobNotCancellable, `Job ${requestId} already finished (${view.status})`);
     }
-    await this.redis.set(JobChannels.cancelKey(requestId), '1', 'EX', JobChannels.CANCEL_MARKER_TTL_SECONDS);
-    await this.redis.publish(this.channels.cancel, requestId);
+    // A PDF's parent never runs itself: cancelling it cancels its pages, and the recorder ends the
+    // parent `cancelled` once they have all stopped (pages already read keep their results).
+    const pages = view.kind === 'ocr' && this.documentViews ? await this.documentViews.pageIdsOf(requestId) : [];
+    const ids = [requestId, ...pages];
+    const markers = this.redis.pipeline();
+    for (const id of ids) markers.set(JobChannels.cancelKey(id), '1', 'EX', JobChannels.CANCEL_MARKER_TTL_SECONDS);
+    await markers.exec();
+    await Promise.all(ids.map((id) => this.redis.publish(this.channels.cancel, id)));
     if (view.status === 'queued') {
       const options = view.webhook ? { webhook: view.webhook, webhook_events_filter: view.webhook_events_filter } : undefined;
       const event = lifecycleEvent({ ...view, options }, 'cancelled', view.attempts, {

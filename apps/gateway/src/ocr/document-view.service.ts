@@ -17,4 +17,10 @@ export class DocumentViewService {
     if (!doc) return view;
     return documentView(view, await this.documents.pages(doc, false));
   }
+
+  /** The page jobs of a PDF's parent job; empty for any other job. */
+  async pageIdsOf(requestId: string): Promise<string[]> {
+    const [doc] = await this.documents.findMany([requestId]);
+    return doc?.page_ids ?? [];
+  }
 }

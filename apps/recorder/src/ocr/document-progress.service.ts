@@ -3,11 +3,12 @@ import { statusOfEvent, TERMINAL_STATUSES, Topics, type JobEvent, type JobEventT
 import { documentView, JobsRepository, OcrDocumentsRepository, type OcrDocument } from '@gantry/db';
 import { GantryProducer } from '@gantry/kafka';
 import { WebhookRequestsService } from '../webhooks/webhook-requests.service';
-import { allPagesFinished, documentResult } from './document-result';
+import { allPagesFinished, documentOutcome, documentResult } from './document-result';
 
 /**
  * Moves a PDF's parent job along with its pages: `started` when a page starts, and once every
- * page is finished, `succeeded` (all pages read) or `failed` (some not) with the pages' results
+ * page is finished, `succeeded` (all pages read), `cancelled` (the client cancelled it) or `failed`
+ * (some pages not read) with the pages' results
  * in page order. Each finished page also advances the parent's progress, which is sent as a
  * `job.progress` webhook. It runs after the batch's rows are written, so the last page to finish
  * always sees the others finished, whichever recorder instance or partition records it. Replays
@@ -49,8 +50,7 @@ export class DocumentProgressService {
         if (parent && !TERMINAL_STATUSES.has(parent.status)) progressed.push(documentView(parent, pages));
         if (allPagesFinished(pages)) {
           const result = documentResult(pages);
-          const type: JobEventType = result.failed === 0 ? 'succeeded' : 'failed';
-          const error = result.failed === 0 ? undefined : { code: 'pages_failed', message: `${result.failed} of ${result.pages} pages failed` };
+          const { type, error } = documentOutcome(result);
           publishes.push(this.publish(doc, page, type, { result, ...(error ? { error } : {}) }));
           this.log.debug({ msg: 'document finished', request_id: doc.request_id, pages: result.pages, failed: result.failed });
           continue;

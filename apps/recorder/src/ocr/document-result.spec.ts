@@ -1,4 +1,4 @@
-import { allPagesFinished, documentResult } from './document-result';
+import { allPagesFinished, documentOutcome, documentResult } from './document-result';
 
 const page = (n: number, status: string | null, text?: string) => ({
   page: n,
@@ -26,5 +26,17 @@ describe('document result', () => {
     ]);
     expect(r.page_results[0].blocks).toEqual([{ label: 'text', text: 'First', box: [1, 2, 3, 4] }]);
     expect(r.page_results[1].error).toEqual({ code: 'backend_error', message: 'boom' });
+  });
+
+  it('ends succeeded when every page was read, cancelled when the unread pages were all cancelled, failed otherwise', () => {
+    expect(documentOutcome(documentResult([page(1, 'succeeded', 'a'), page(2, 'succeeded', 'b')]))).toEqual({ type: 'succeeded' });
+    expect(documentOutcome(documentResult([page(1, 'succeeded', 'a'), page(2, 'cancelled'), page(3, 'cancelled')]))).toEqual({
+      type: 'cancelled',
+      error: { code: 'cancelled', message: 'cancelled; 1 of 3 pages were read' },
+    });
+    expect(documentOutcome(documentResult([page(1, 'failed'), page(2, 'cancelled')]))).toEqual({
+      type: 'failed',
+      error: { code: 'pages_failed', message: '2 of 2 pages failed' },
+    });
   });
 });

@@ -35,3 +35,16 @@ export function documentResult(pages: OcrPageRow[]): OcrDocumentResult {
     page_results: pageResults,
   };
 }
+
+/**
+ * How a finished PDF ends: `succeeded` when every page was read; `cancelled` when the pages not
+ * read were all cancelled (the client cancelled the document); otherwise `failed`.
+ */
+export function documentOutcome(result: OcrDocumentResult): { type: 'succeeded' | 'failed' | 'cancelled'; error?: { code: string; message: string } } {
+  if (result.failed === 0) return { type: 'succeeded' };
+  const unread = result.page_results.filter((p) => p.status !== 'succeeded');
+  if (unread.every((p) => p.status === 'cancelled')) {
+    return { type: 'cancelled', error: { code: 'cancelled', message: `cancelled; ${result.succeeded} of ${result.pages} pages were read` } };
+  }
+  return { type: 'failed', error: { code: 'pages_failed', message: `${result.failed} of ${result.pages} pages failed` } };
+}
