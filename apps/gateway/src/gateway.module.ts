@@ -19,6 +19,7 @@ import { AllowList } from '@gantry/webhooks';
 import { WebhookUrlPolicy } from './webhooks/webhook-url.policy';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { ChatCompletionsController } from './openai/chat-completions.controller';
+import { ModelsController } from './openai/models.controller';
 import { ChatCompletionsService } from './openai/chat-completions.service';
 import { WEBHOOK_SECRET_GRACE, WebhooksService } from './webhooks/webhooks.service';
 
@@ -28,7 +29,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [DbModule.forRoot(env), AuthModule.forRoot(env, { redis: deps.redis, inspector: deps.inspector }), OperationsModule.forRoot(env, deps), BlobsDbModule, BatchesDbModule, PoolsModule.forRoot(env, { redis: deps.redis, control: deps.ocr.control, controlWriter: deps.ocr.controlWriter })],
-      controllers: [ChatController, ChatCompletionsController, JobsController, WebhooksController, ...OCR_CONTROLLERS, ...BATCH_CONTROLLERS],
+      controllers: [ChatController, ChatCompletionsController, ModelsController, JobsController, WebhooksController, ...OCR_CONTROLLERS, ...BATCH_CONTROLLERS],
       providers: [
         { provide: GantryProducer, useValue: deps.producer },
         { provide: JobHotStore, useValue: new JobHotStore(deps.redis, env.JOB_HOT_TTL_SECONDS) },
