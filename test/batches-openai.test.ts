@@ -3,6 +3,7 @@ import OpenAI, { toFile } from 'openai';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import { createStack, waitFor, type TestStack } from './support/stack';
 import { chatLine, parseJsonl } from './support/batches';
+import { textImage } from './support/ocr-fixtures';
 
 /** OpenAI's Files + Batch API, driven only by the official `openai` SDK pointed at Gantry. */
 describe('batches through the OpenAI SDK', () => {
@@ -13,7 +14,12 @@ describe('batches through the OpenAI SDK', () => {
   beforeAll(async () => {
     stack = await createStack();
     gw = await stack.startGateway({ BATCH_MAX_LINE_BYTES: '65536' });
-    await Promise.all([stack.startWorker(), stack.startRecorder({ BATCH_SWEEP_INTERVAL_MS: '200', BATCH_EXPAND_CHUNK: '7' })]);
+    await Promise.all([
+      stack.startWorker(),
+      // OCR lines run on the default CPU engine (tesseract), so their output carries real recognised text.
+      stack.startWorker({ WORKER_POOL: 'deepseek-ocr', OCR_TESSERACT_WORKERS: '1' }),
+      stack.startRecorder({ BATCH_SWEEP_INTERVAL_MS: '200', BATCH_EXPAND_CHUNK: '7' }),
+    ]);
   });
   afterAll(() => stack?.stop());
 
@@ -79,6 +85,42 @@ describe('batches through the OpenAI SDK', () => {
     expect((await openai.files.del(file.id)).deleted).toBe(true);
     await expect(openai.files.retrieve(file.id)).rejects.toMatchObject({ status: 404, code: 'file_not_found' });
   });
+
+  it('runs OCR lines (endpoint /api/ocr) to completed, with the recognised text in the output file', async () => {
+    const openai = client('sdk_ocr');
+    const texts = ['Invoice 4217', 'Receipt 0815'];
+    const images = await Promise.all(texts.map((t) => textImage([t], { width: 520, height: 140, fontSize: 48 })));
+    const ocrLine = (customId: string, png: Buffer) =>
+      JSON.stringify({
+        custom_id: customId,
+        method: 'POST',
+        url: '/api/ocr',
+        body: { model: 'deepseek-ai/DeepSeek-OCR', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } }, { type: 'text', text: 'free' }] }] },
+      });
+    // A chat line does not belong in an OCR batch: it is reported, the OCR lines still run.
+    const lines = [ocrLine('scan-1', images[0]), ocrLine('scan-2', images[1]), chatLine('chat', 'not OCR')];
+    const file = await openai.files.create({ file: await toFile(Buffer.from(lines.join('\n') + '\n'), 'scans.jsonl'), purpose: 'batch' });
+    // The SDK's type lists OpenAI's endpoints only; Gantry's OCR endpoint is sent as is.
+    const created = await openai.batches.create({ input_file_id: file.id, endpoint: '/api/ocr' as '/v1/chat/completions', completion_window: '24h' });
+    expect(created).toMatchObject({ status: 'in_progress', endpoint: '/api/ocr', request_counts: { total: 3, completed: 0, failed: 1 } });
+
+    const done = await waitFor(async () => {
+      const b = await openai.batches.retrieve(created.id);
+      return ['completed', 'failed', 'expired', 'cancelled'].includes(b.status) && b;
+    }, 'OCR batch to finish', 120_000, 250);
+    expect(done.status).toBe('completed');
+    expect(done.request_counts).toEqual({ total: 3, completed: 2, failed: 1 });
+    const output = parseJsonl(await (await openai.files.content(done.output_file_id!)).text());
+    const byId = new Map(output.map((l) => [l.custom_id, l]));
+    expect([...byId.keys()].sort()).toEqual(['scan-1', 'scan-2']);
+    texts.forEach((text, i) => {
+      const line = byId.get(`scan-${i + 1}`)!;
+      expect(line).toMatchObject({ error: null, response: { status_code: 200 } });
+      expect((line.response!.body as unknown as { text: string }).text).toContain(text);
+    });
+    const errors = parseJsonl(await (await openai.files.content(done.error_file_id!)).text());
+    expect(errors.map((e) => [e.custom_id, e.error!.code])).toEqual([['chat', 'mismatched_endpoint']]);
+  }, 150_000);
 
   it('keeps tenants apart: another client sees 404 for files and batches', async () => {
     const owner = client('tenant_a');
