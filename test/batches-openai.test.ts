@@ -3,6 +3,7 @@ import OpenAI, { toFile } from 'openai';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import { createStack, waitFor, type TestStack } from './support/stack';
 import { chatLine, parseJsonl } from './support/batches';
+import { postWhole } from './support/http';
 import { textImage } from './support/ocr-fixtures';
 
 /** OpenAI's Files + Batch API, driven only by the official `openai` SDK pointed at Gantry. */
@@ -152,6 +153,50 @@ describe('batches through the OpenAI SDK', () => {
     await expect(upload(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0xfe, 0x0a]))).rejects.toMatchObject({ status: 400, code: 'invalid_file' });
     expect(await countRows()).toEqual(before);
   });
+
+  it('refuses a 10 MB line at the default 1 MB line limit with a 400 line_too_large, leaving nothing behind', async () => {
+    // The default limits (BATCH_MAX_LINE_BYTES 1 MB): the server refuses mid-upload, 9 MB before the
+    // body ends, and the client must still read the documented answer, not a reset or another shape.
+    const standard = await stack.startGateway();
+    const openai = new OpenAI({ baseURL: `${standard.url}/v1`, apiKey: stack.auth('huge_app').authorization.replace(/^Bearer /, ''), maxRetries: 0 });
+    const count = async () => {
+      const { rows } = await stack.pg.query(`SELECT
+        (SELECT count(*)::int FROM files WHERE client_id = 'huge_app') AS files,
+        (SELECT count(*)::int FROM file_lines) AS file_lines,
+        (SELECT count(*)::int FROM batches WHERE client_id = 'huge_app') AS batches,
+        (SELECT count(*)::int FROM blobs) AS blobs`);
+      return rows[0];
+    };
+    const before = await count();
+    const big = Buffer.from(chatLine('ok', 'fine') + '\n' + chatLine('huge', 'x'.repeat(10 * 1024 * 1024)) + '\n');
+    expect(big.length).toBeGreaterThan(10 * 1024 * 1024);
+
+    const err = await openai.files.create({ file: await toFile(big, 'huge.jsonl'), purpose: 'batch' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err).toMatchObject({ status: 400, code: 'line_too_large', type: 'invalid_request_error', error: { message: 'Line 2 is longer than 1048576 bytes' } });
+    expect(await count()).toEqual(before);
+
+    // Sent whole before the answer is read (as simple clients do), on each upload route: the server
+    // reads the rest of the refused body, so the write completes and the connection stays usable.
+    const boundary = 'gantry-huge-boundary';
+    const multipart = (fields: string) =>
+      Buffer.concat([Buffer.from(`${fields}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n`), big, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+    const purpose = `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n`;
+    const multipartType = { 'content-type': `multipart/form-data; boundary=${boundary}` };
+    for (const [path, body, type] of [
+      ['/v1/files', multipart(purpose), multipartType],
+      ['/api/batches', multipart(''), multipartType],
+      ['/api/batches', big, { 'content-type': 'application/jsonl' }],
+    ] as const) {
+      const res = await postWhole(`${standard.url}${path}`, body, stack.auth('huge_app', type));
+      expect([path, res.status, res.connection]).toEqual([path, 400, 'keep-alive']);
+      expect(JSON.stringify(res.body)).toContain('"line_too_large"');
+      expect(await count()).toEqual(before);
+    }
+  }, 60_000);
 
   it('fails a batch whose file has no valid line, with every line error, and runs nothing', async () => {
     const openai = client('bad_app');
