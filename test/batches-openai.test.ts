@@ -162,7 +162,7 @@ describe('batches through the OpenAI SDK', () => {
     const count = async () => {
       const { rows } = await stack.pg.query(`SELECT
         (SELECT count(*)::int FROM files WHERE client_id = 'huge_app') AS files,
-        (SELECT count(*)::int FROM file_lines) AS file_lines,
+        (SELECT count(*)::int FROM file_lines l JOIN files f ON f.id = l.file_id WHERE f.client_id = 'huge_app') AS file_lines,
         (SELECT count(*)::int FROM batches WHERE client_id = 'huge_app') AS batches,
         (SELECT count(*)::int FROM blobs) AS blobs`);
       return rows[0];
