@@ -8,6 +8,8 @@ describe('batch lifecycle', () => {
   let stack: TestStack;
   let gw: RunningGateway;
   let openai: OpenAI;
+  /** The first test stops one recorder and starts another that the later tests share. */
+  let recorderUp = false;
 
   beforeAll(async () => {
     // One partition per job topic: children reach the worker in line order (with two, a child's
@@ -42,6 +44,7 @@ describe('batch lifecycle', () => {
     expect(stopped.expanded_through).toBeLessThan(stopped.last_leader_line);
 
     await stack.startRecorder({ BATCH_EXPAND_CHUNK: '5', BATCH_EXPAND_RATE: '200' });
+    recorderUp = true;
     const done = await finished(batch.id, 'completed');
     expect(done.request_counts).toEqual({ total: 60, completed: 60, failed: 0 });
     const output = await read(done.output_file_id);
@@ -102,5 +105,35 @@ describe('batch lifecycle', () => {
     expect(late).toMatchObject({ status: 'expired', code: 'batch_expired' });
     expect((await children()).find((c) => c.content.startsWith('expire hold'))!.status).toBe('cancelled');
     expect(stack.sim.stats().requests.filter((r) => JSON.stringify(r).includes('expire late'))).toHaveLength(0);
+  });
+
+  it('advances request_counts.completed while the batch runs', async () => {
+    if (!recorderUp) {
+      await stack.startRecorder({ BATCH_EXPAND_CHUNK: '5', BATCH_EXPAND_RATE: '200' });
+      recorderUp = true;
+    }
+    // 16 tokens at 20 ms each: about a third of a second per line, one line at a time (one slot).
+    stack.sim.configure({ itlMs: 20 });
+    try {
+      const lines = Array.from({ length: 10 }, (_, i) => chatLine(`p-${i}`, `progress line ${i}`));
+      const batch = await submit(lines);
+      const seen: number[] = [];
+      const done = await waitFor(
+        async () => {
+          const b = await openai.batches.retrieve(batch.id);
+          seen.push(b.request_counts!.completed);
+          return b.status === 'completed' && b;
+        },
+        'batch completed',
+        60_000,
+        100,
+      );
+      expect(done.request_counts).toEqual({ total: 10, completed: 10, failed: 0 });
+      // Polled mid-run, the counter was part-way, and it never went back.
+      expect(seen.some((c) => c > 0 && c < 10)).toBe(true);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    } finally {
+      stack.sim.configure({ itlMs: 0 });
+    }
   });
 });

@@ -3,6 +3,8 @@ import OpenAI, { toFile } from 'openai';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import { createStack, waitFor, type TestStack } from './support/stack';
 import { chatLine, parseJsonl } from './support/batches';
+import { postWhole } from './support/http';
+import { textImage } from './support/ocr-fixtures';
 
 /** OpenAI's Files + Batch API, driven only by the official `openai` SDK pointed at Gantry. */
 describe('batches through the OpenAI SDK', () => {
@@ -13,7 +15,12 @@ describe('batches through the OpenAI SDK', () => {
   beforeAll(async () => {
     stack = await createStack();
     gw = await stack.startGateway({ BATCH_MAX_LINE_BYTES: '65536' });
-    await Promise.all([stack.startWorker(), stack.startRecorder({ BATCH_SWEEP_INTERVAL_MS: '200', BATCH_EXPAND_CHUNK: '7' })]);
+    await Promise.all([
+      stack.startWorker(),
+      // OCR lines run on the default CPU engine (tesseract), so their output carries real recognised text.
+      stack.startWorker({ WORKER_POOL: 'deepseek-ocr', OCR_TESSERACT_WORKERS: '1' }),
+      stack.startRecorder({ BATCH_SWEEP_INTERVAL_MS: '200', BATCH_EXPAND_CHUNK: '7' }),
+    ]);
   });
   afterAll(() => stack?.stop());
 
@@ -80,6 +87,42 @@ describe('batches through the OpenAI SDK', () => {
     await expect(openai.files.retrieve(file.id)).rejects.toMatchObject({ status: 404, code: 'file_not_found' });
   });
 
+  it('runs OCR lines (endpoint /api/ocr) to completed, with the recognised text in the output file', async () => {
+    const openai = client('sdk_ocr');
+    const texts = ['Invoice 4217', 'Receipt 0815'];
+    const images = await Promise.all(texts.map((t) => textImage([t], { width: 520, height: 140, fontSize: 48 })));
+    const ocrLine = (customId: string, png: Buffer) =>
+      JSON.stringify({
+        custom_id: customId,
+        method: 'POST',
+        url: '/api/ocr',
+        body: { model: 'deepseek-ai/DeepSeek-OCR', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } }, { type: 'text', text: 'free' }] }] },
+      });
+    // A chat line does not belong in an OCR batch: it is reported, the OCR lines still run.
+    const lines = [ocrLine('scan-1', images[0]), ocrLine('scan-2', images[1]), chatLine('chat', 'not OCR')];
+    const file = await openai.files.create({ file: await toFile(Buffer.from(lines.join('\n') + '\n'), 'scans.jsonl'), purpose: 'batch' });
+    // The SDK's type lists OpenAI's endpoints only; Gantry's OCR endpoint is sent as is.
+    const created = await openai.batches.create({ input_file_id: file.id, endpoint: '/api/ocr' as '/v1/chat/completions', completion_window: '24h' });
+    expect(created).toMatchObject({ status: 'in_progress', endpoint: '/api/ocr', request_counts: { total: 3, completed: 0, failed: 1 } });
+
+    const done = await waitFor(async () => {
+      const b = await openai.batches.retrieve(created.id);
+      return ['completed', 'failed', 'expired', 'cancelled'].includes(b.status) && b;
+    }, 'OCR batch to finish', 120_000, 250);
+    expect(done.status).toBe('completed');
+    expect(done.request_counts).toEqual({ total: 3, completed: 2, failed: 1 });
+    const output = parseJsonl(await (await openai.files.content(done.output_file_id!)).text());
+    const byId = new Map(output.map((l) => [l.custom_id, l]));
+    expect([...byId.keys()].sort()).toEqual(['scan-1', 'scan-2']);
+    texts.forEach((text, i) => {
+      const line = byId.get(`scan-${i + 1}`)!;
+      expect(line).toMatchObject({ error: null, response: { status_code: 200 } });
+      expect((line.response!.body as unknown as { text: string }).text).toContain(text);
+    });
+    const errors = parseJsonl(await (await openai.files.content(done.error_file_id!)).text());
+    expect(errors.map((e) => [e.custom_id, e.error!.code])).toEqual([['chat', 'mismatched_endpoint']]);
+  }, 150_000);
+
   it('keeps tenants apart: another client sees 404 for files and batches', async () => {
     const owner = client('tenant_a');
     const other = client('tenant_b');
@@ -110,6 +153,50 @@ describe('batches through the OpenAI SDK', () => {
     await expect(upload(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0xfe, 0x0a]))).rejects.toMatchObject({ status: 400, code: 'invalid_file' });
     expect(await countRows()).toEqual(before);
   });
+
+  it('refuses a 10 MB line at the default 1 MB line limit with a 400 line_too_large, leaving nothing behind', async () => {
+    // The default limits (BATCH_MAX_LINE_BYTES 1 MB): the server refuses mid-upload, 9 MB before the
+    // body ends, and the client must still read the documented answer, not a reset or another shape.
+    const standard = await stack.startGateway();
+    const openai = new OpenAI({ baseURL: `${standard.url}/v1`, apiKey: stack.auth('huge_app').authorization.replace(/^Bearer /, ''), maxRetries: 0 });
+    const count = async () => {
+      const { rows } = await stack.pg.query(`SELECT
+        (SELECT count(*)::int FROM files WHERE client_id = 'huge_app') AS files,
+        (SELECT count(*)::int FROM file_lines l JOIN files f ON f.id = l.file_id WHERE f.client_id = 'huge_app') AS file_lines,
+        (SELECT count(*)::int FROM batches WHERE client_id = 'huge_app') AS batches,
+        (SELECT count(*)::int FROM blobs) AS blobs`);
+      return rows[0];
+    };
+    const before = await count();
+    const big = Buffer.from(chatLine('ok', 'fine') + '\n' + chatLine('huge', 'x'.repeat(10 * 1024 * 1024)) + '\n');
+    expect(big.length).toBeGreaterThan(10 * 1024 * 1024);
+
+    const err = await openai.files.create({ file: await toFile(big, 'huge.jsonl'), purpose: 'batch' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err).toMatchObject({ status: 400, code: 'line_too_large', type: 'invalid_request_error', error: { message: 'Line 2 is longer than 1048576 bytes' } });
+    expect(await count()).toEqual(before);
+
+    // Sent whole before the answer is read (as simple clients do), on each upload route: the server
+    // reads the rest of the refused body, so the write completes and the connection stays usable.
+    const boundary = 'gantry-huge-boundary';
+    const multipart = (fields: string) =>
+      Buffer.concat([Buffer.from(`${fields}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n`), big, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+    const purpose = `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n`;
+    const multipartType = { 'content-type': `multipart/form-data; boundary=${boundary}` };
+    for (const [path, body, type] of [
+      ['/v1/files', multipart(purpose), multipartType],
+      ['/api/batches', multipart(''), multipartType],
+      ['/api/batches', big, { 'content-type': 'application/jsonl' }],
+    ] as const) {
+      const res = await postWhole(`${standard.url}${path}`, body, stack.auth('huge_app', type));
+      expect([path, res.status, res.connection]).toEqual([path, 400, 'keep-alive']);
+      expect(JSON.stringify(res.body)).toContain('"line_too_large"');
+      expect(await count()).toEqual(before);
+    }
+  }, 60_000);
 
   it('fails a batch whose file has no valid line, with every line error, and runs nothing', async () => {
     const openai = client('bad_app');

@@ -31,3 +31,24 @@ export async function call(baseUrl: string, method: string, path: string, header
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/**
+ * A POST that counts only once its whole body is sent, as a simple client does (write everything,
+ * then read the answer). An upload the server refuses mid-way gets there only if the server reads
+ * the rest; otherwise the write stalls and ends in a reset.
+ */
+export async function postWhole(url: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; connection: string | undefined; body: Record<string, unknown> }> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) } });
+    const sent = new Promise<void>((done) => req.end(body, done));
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('error', reject);
+      res.on('end', () => void sent.then(() => resolve({ status: res.statusCode!, connection: res.headers.connection, body: JSON.parse(text) as Record<string, unknown> })));
+    });
+  });
+}

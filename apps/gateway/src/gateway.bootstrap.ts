@@ -14,6 +14,7 @@ import { GatewayModule } from './gateway.module';
 import { countSubmittedJobs } from './health/job-submit-metrics';
 import { vendorOf } from './health/operations.module';
 import { registerRequestHooks } from './health/request-hooks';
+import { registerUnreadBodyDrain } from './http/unread-body';
 
 export interface RunningGateway {
   app: NestFastifyApplication;
@@ -42,6 +43,8 @@ export async function bootstrapGateway(env: GatewayEnv, logger?: LoggerService):
   // Trace context and HTTP metrics for every request, labelled by route pattern.
   enableProcessMetrics();
   registerRequestHooks(fastify, vendorOf(env));
+  // The largest body a route takes: the rest of a refused upload up to that size is read, not left.
+  registerUnreadBodyDrain(fastify, Math.max(env.BATCH_MAX_FILE_BYTES, env.MAX_UPLOAD_BYTES));
   // Only JSON is accepted (text/plain is not a body we understand): anything else is a 415.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {

@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BATCH_ENDPOINTS, ChatRequestDto, InvalidMessageError, parseMessage, poolOfModel, type BatchEndpoint, type ChatRequest, type JobRequest } from '@gantry/contracts';
 
-/** Endpoints OpenAI's `/v1/batches` offers; Gantry's `/api/batches` also takes `/api/ocr`. */
-export const OPENAI_BATCH_ENDPOINTS: readonly BatchEndpoint[] = ['/v1/chat/completions'];
-
 export interface LineError {
   code: string;
   message: string;

@@ -4,7 +4,7 @@ import { BATCH_ENDPOINTS, Topics, type BatchEndpoint, type Priority } from '@gan
 import { BatchesRepository, type BatchItem, type BatchLineError, type BatchRow, type FileRow } from '@gantry/db';
 import { GantryProducer } from '@gantry/kafka';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
-import { checkLine, childRequestId, OPENAI_BATCH_ENDPOINTS, type CheckedLine } from './batch-line';
+import { checkLine, childRequestId, type CheckedLine } from './batch-line';
 import { newFileId } from './files.service';
 import { OcrLineService } from './ocr-line.service';
 
@@ -158,15 +158,16 @@ function parseCreate(body: unknown): CreateBatch {
   if (typeof b.input_file_id !== 'string' || !b.input_file_id) throw new ApiError(ApiErrorCode.InvalidRequest, 'input_file_id is required');
   return {
     input_file_id: b.input_file_id,
-    endpoint: parseEndpoint(b.endpoint, OPENAI_BATCH_ENDPOINTS),
+    // Both front doors take the same endpoints: OpenAI's chat and Gantry's OCR.
+    endpoint: parseEndpoint(b.endpoint),
     completion_window: parseWindow(b.completion_window),
     metadata: parseMetadata(b.metadata),
     priority: parsePriority(b.priority),
   };
 }
 
-export function parseEndpoint(value: unknown, allowed: readonly BatchEndpoint[] = BATCH_ENDPOINTS): BatchEndpoint {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw new ApiError(ApiErrorCode.InvalidEndpoint, `endpoint must be one of ${allowed.join(', ')}`);
+export function parseEndpoint(value: unknown): BatchEndpoint {
+  if (typeof value !== 'string' || !(BATCH_ENDPOINTS as readonly string[]).includes(value)) throw new ApiError(ApiErrorCode.InvalidEndpoint, `endpoint must be one of ${BATCH_ENDPOINTS.join(', ')}`);
   return value as BatchEndpoint;
 }
 

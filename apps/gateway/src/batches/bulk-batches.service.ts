@@ -59,7 +59,9 @@ export class BulkBatchesService {
         }
         options = parseOptions(fields);
         if (options.webhook) await this.webhookPolicy.check(options.webhook);
-        stats = await this.files.ingest(tx, { id: fileId, clientId, filename: 'upload.jsonl' }, req.body as AsyncIterable<Buffer>);
+        // Not destroyed when the intake refuses it mid-way: the rest is drained so that the client reads the answer (http/unread-body).
+        const body = (req.body as Readable).iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+        stats = await this.files.ingest(tx, { id: fileId, clientId, filename: 'upload.jsonl' }, body);
       } else {
         throw new ApiError(ApiErrorCode.UnsupportedMediaType, `Send the JSONL as multipart/form-data (field file) or as a raw body (${RAW_JSONL_TYPES.join(', ')})`);
       }

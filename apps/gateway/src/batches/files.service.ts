@@ -9,6 +9,8 @@ import { jsonlLines, type JsonlLimits } from './jsonl-lines';
 
 export const BATCH_LIMITS = Symbol('BATCH_LIMITS');
 const LINES_PER_INSERT = 500;
+/** Also flushed by size: 500 lines of up to 1 MB each would otherwise sit in memory (twice, as the query parameter). */
+const BYTES_PER_INSERT = 1_048_576;
 const LINES_PER_READ = 1_000;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -87,6 +89,7 @@ export class FilesService {
     const stats = { bytes: 0, lines: 0 };
     await tx.insertFile({ id: file.id, client_id: file.clientId, filename: file.filename });
     let batch: string[] = [];
+    let batchBytes = 0;
     let first = 0;
     for await (const line of jsonlLines(source, this.limits, stats)) {
       if (!batch.length) first = line.lineNo;
@@ -94,12 +97,15 @@ export class FilesService {
       if (batch.length && first + batch.length !== line.lineNo) {
         await tx.addLines(file.id, first, batch);
         batch = [];
+        batchBytes = 0;
         first = line.lineNo;
       }
       batch.push(line.text);
-      if (batch.length >= LINES_PER_INSERT) {
+      batchBytes += line.text.length;
+      if (batch.length >= LINES_PER_INSERT || batchBytes >= BYTES_PER_INSERT) {
         await tx.addLines(file.id, first, batch);
         batch = [];
+        batchBytes = 0;
       }
     }
     await tx.addLines(file.id, first, batch);
