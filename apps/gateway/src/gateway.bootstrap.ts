@@ -76,7 +76,9 @@ export async function bootstrapGateway(env: GatewayEnv, logger?: LoggerService):
     logger: logger ?? false,
     bodyParser: false,
   });
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): Nest would re-raise SIGTERM once the gateway alone had closed, killing
+  // a process (`npm start`, runProcess) that is still draining its worker and recorder. Whoever runs
+  // the gateway calls close() on SIGTERM, which runs the same shutdown hooks.
   // multipart/form-data for `curl -F file=@scan.png` on /api/ocr; the file is streamed, its size capped.
   await app.register(multipart, {
     limits: { fileSize: env.OCR_MAX_FILE_BYTES, files: 1, fields: 8, fieldSize: 8192, parts: 10, headerPairs: 100 },
