@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, Inject, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { withTimeout } from '@gantry/common';
 import { GatewayEnv } from '@gantry/config';
 import { BACKEND_MODEL, POOLS, poolOfModel, type PoolName } from '@gantry/contracts';
 import { ResponseCache } from '@gantry/redis';
@@ -59,7 +60,7 @@ export class CacheController {
   @Get('health')
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const started = process.hrtime.bigint();
-    const connected = this.redis.status === 'ready' && (await this.withTimeout(this.redis.ping()).then(() => true, () => false));
+    const connected = this.redis.status === 'ready' && (await withTimeout(this.redis.ping(), 2_000, 'Redis').then(() => true, () => false));
     const responseMs = Number(process.hrtime.bigint() - started) / 1e6;
     if (!connected) void reply.status(503);
     return {
@@ -104,15 +105,10 @@ export class CacheController {
     const unavailable = () => new ApiError(ApiErrorCode.CacheUnavailable, 'The response cache is unavailable (Redis), please try again later', undefined, { 'retry-after': '5' });
     if (this.redis.status !== 'ready') throw unavailable();
     try {
-      return await this.withTimeout(op(), 10_000);
+      return await withTimeout(op(), 10_000, 'Redis');
     } catch {
       throw unavailable();
     }
-  }
-
-  private withTimeout<T>(p: Promise<T>, ms = 2_000): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
   }
 }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { withTimeout } from '@gantry/common';
 import { GatewayEnv } from '@gantry/config';
 import type { ChatMessage, PoolName } from '@gantry/contracts';
 import { cacheHitsTotal, cacheMissesTotal } from '@gantry/metrics';
@@ -63,15 +64,11 @@ export class ChatCacheService {
       this.warn(new Error(`Redis connection is ${this.redis.status}`));
       return null;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Redis did not answer within ${LOOKUP_TIMEOUT_MS} ms`)), LOOKUP_TIMEOUT_MS)));
     try {
-      return await Promise.race([this.cache.get(plan.key), timeout]);
+      return await withTimeout(this.cache.get(plan.key), LOOKUP_TIMEOUT_MS, 'Redis');
     } catch (err) {
       this.warn(err);
       return null;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
