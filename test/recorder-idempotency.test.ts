@@ -148,12 +148,28 @@ describe('recorder idempotency and ordering', () => {
       webhook: null,
       webhook_events: null,
       batch_id: null,
+      from_cache: false,
     });
     const view = (await repo.findView(id))!;
     expect(view.created_at).toBe(t.job.created_at);
     expect(view.started_at).toBe(t.started1.at);
     expect(view.finished_at).toBe(t.succeeded2.at);
     expect(view.timings).toEqual({ queue_ms: 1000, run_ms: 4000, total_ms: 5000 });
+  });
+
+  it('a response-cache hit (one succeeded event with from_cache, no job message) makes one row, twice or once: no run time, from_cache in the view', async () => {
+    const t = timeline();
+    const hit = jobEvent(t.job, 'succeeded', { at: t.at(0), attempt: 0, result: t.result, usage: t.usage, from_cache: true });
+    await recorder.recordEvents(events(hit));
+    const first = await row(t.job.request_id);
+    await recorder.recordEvents(events(hit, hit));
+    expect(await row(t.job.request_id)).toEqual(first);
+    expect(first).toMatchObject({ status: 'succeeded', attempts: 0, result: t.result, usage: t.usage, from_cache: true, request: null });
+    const view = (await repo.findView(t.job.request_id))!;
+    expect(view.from_cache).toBe(true);
+    expect([view.created_at, view.started_at, view.finished_at]).toEqual([hit.at, hit.at, hit.at]);
+    expect(view.timings).toEqual({ queue_ms: 0, run_ms: 0, total_ms: 0 });
+    expect((await hot(t.job.request_id))?.view.from_cache).toBe(true);
   });
 
   it('a later failed after succeeded does not change the outcome (separate batches and one batch)', async () => {

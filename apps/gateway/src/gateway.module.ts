@@ -21,6 +21,8 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 import { ChatCompletionsController } from './openai/chat-completions.controller';
 import { ModelsController } from './openai/models.controller';
 import { ChatCompletionsService } from './openai/chat-completions.service';
+import { CacheController } from './cache/cache.controller';
+import { ChatCacheService } from './cache/chat-cache.service';
 import { WEBHOOK_SECRET_GRACE, WebhooksService } from './webhooks/webhooks.service';
 
 @Module({})
@@ -29,7 +31,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [DbModule.forRoot(env), AuthModule.forRoot(env, { redis: deps.redis, inspector: deps.inspector }), OperationsModule.forRoot(env, deps), BlobsDbModule, BatchesDbModule, PoolsModule.forRoot(env, { redis: deps.redis, control: deps.ocr.control, controlWriter: deps.ocr.controlWriter })],
-      controllers: [ChatController, ChatCompletionsController, ModelsController, JobsController, WebhooksController, ...OCR_CONTROLLERS, ...BATCH_CONTROLLERS],
+      controllers: [ChatController, ChatCompletionsController, ModelsController, CacheController, JobsController, WebhooksController, ...OCR_CONTROLLERS, ...BATCH_CONTROLLERS],
       providers: [
         { provide: GantryProducer, useValue: deps.producer },
         { provide: JobHotStore, useValue: new JobHotStore(deps.redis, env.JOB_HOT_TTL_SECONDS) },
@@ -43,6 +45,7 @@ export class GatewayModule {
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_PIPE, useFactory: bodyValidationPipe },
         JobsService,
+        ChatCacheService,
         ChatCompletionsService,
         ...ocrProviders(env, deps.ocr),
         { provide: WebhookUrlPolicy, useValue: new WebhookUrlPolicy(new AllowList(env.WEBHOOK_ALLOWED_HOSTS.split(','))) },

@@ -99,6 +99,7 @@ export async function bootstrapWorker(env: WorkerEnv, logger?: LoggerService): P
           retryMaxMs: env.WORKER_RETRY_MAX_MS,
           requestTimeoutMs: env.WORKER_REQUEST_TIMEOUT_MS,
           sendPriority: env.BACKEND_SEND_PRIORITY === 'true',
+          cacheTtlSeconds: env.CACHE_TTL_SECONDS,
         },
       }),
       { strategy: server, logger: logger ?? false, bufferLogs: false },

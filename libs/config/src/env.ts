@@ -60,6 +60,14 @@ export class RedisEnv extends DatabaseEnv {
   /** How long a job's hot copy stays in Redis after its last change. */
   @Type(() => Number) @IsInt() @Min(60)
   JOB_HOT_TTL_SECONDS = 3600;
+
+  /** Response cache of deterministic (temperature 0) chat answers; the gateway looks up, the worker stores. */
+  @IsIn(['true', 'false'])
+  CACHE_ENABLED = 'true';
+
+  /** How long a cached answer is kept (the reference's REDIS_CACHE_TTL: 24 h). */
+  @Type(() => Number) @IsInt() @Min(1)
+  CACHE_TTL_SECONDS = 86_400;
 }
 
 /** Where each pool's backend lives. */

@@ -1,4 +1,5 @@
 import { lifecycleEvent, type JobMessage } from './jobs';
+import { InvalidMessageError, JobMessageDto, parseMessage } from './validation';
 
 describe('lifecycleEvent', () => {
   const job: JobMessage = {
@@ -22,5 +23,30 @@ describe('lifecycleEvent', () => {
 
   it('omits options when the job has none', () => {
     expect('options' in lifecycleEvent({ ...job, options: undefined }, 'succeeded', 1)).toBe(false);
+  });
+});
+
+describe('JobMessageDto cache_key', () => {
+  const job = {
+    schema: 1,
+    request_id: '00000000-0000-4000-8000-000000000001',
+    client_id: 'c',
+    kind: 'chat',
+    pool: 'gemma',
+    model: 'gemma-3-4b-it',
+    priority: 'normal',
+    created_at: '2024-01-01T00:00:00.000Z',
+    request: { model: 'gemma-3-4b-it', messages: [{ role: 'user', content: 'x' }], temperature: 0 },
+  };
+
+  it('is optional (messages from before the cache parse) and takes a response-cache key', () => {
+    expect(() => parseMessage(JobMessageDto, job)).not.toThrow();
+    expect(parseMessage(JobMessageDto, { ...job, cache_key: `cache:{c:1}:gemma-3-4b-it:${'a'.repeat(64)}` }).cache_key).toMatch(/^cache:/);
+  });
+
+  it('refuses any other Redis key, so a bad message cannot make the worker write elsewhere', () => {
+    for (const cache_key of ['job:00000000-0000-4000-8000-000000000001', `cache:c:gemma:${'a'.repeat(64)}`, 'cache:{c}:m:short']) {
+      expect(() => parseMessage(JobMessageDto, { ...job, cache_key })).toThrow(InvalidMessageError);
+    }
   });
 });

@@ -75,6 +75,11 @@ export interface JobMessage {
   options?: JobOptions;
   /** Set on a child job of a bulk batch (`gantry.batches.v1`). */
   batch_id?: string;
+  /**
+   * Response cache entry (Redis key, without the prefix) the worker stores the answer under when
+   * the job succeeds. Set by the gateway on cacheable chat jobs only (README "Response cache").
+   */
+  cache_key?: string;
 }
 
 export type JobRequest = ChatRequest | OcrRequest;
@@ -123,6 +128,8 @@ export interface JobEvent {
   parent_id?: string;
   /** The job's options, so its webhook is known whichever message the recorder sees first. */
   options?: JobOptions;
+  /** A `succeeded` event the gateway published for a response-cache hit: nothing ran. */
+  from_cache?: boolean;
 }
 
 /** What the event type moves the job to, if anything. */
@@ -181,6 +188,8 @@ export interface JobView {
   progress?: OcrDocumentProgress;
   /** A bulk batch's child job: the batch it answers a line of. */
   batch_id?: string;
+  /** Present (true) when the answer came from the response cache: no backend call was made. */
+  from_cache?: boolean;
 }
 
 /** The view of a job that was just accepted: what polling shows before any worker event. */

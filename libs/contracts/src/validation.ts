@@ -14,6 +14,7 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  Matches,
   Max,
   MaxLength,
   Min,
@@ -129,6 +130,13 @@ export class JobMessageDto implements JobMessage {
   @ValidateNested()
   @Type(() => JobOptionsDto)
   options?: JobOptionsDto;
+
+  /** Only response-cache keys: a bad message must not make the worker write elsewhere in Redis. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^cache:\{[^{}]+\}:[^{}]+:[0-9a-f]{64}$/)
+  @MaxLength(512)
+  cache_key?: string;
 }
 
 export class JobEventDto implements JobEvent {
@@ -187,6 +195,10 @@ export class JobEventDto implements JobEvent {
   @IsOptional()
   @IsUUID()
   parent_id?: string;
+
+  @IsOptional()
+  @IsBoolean()
+  from_cache?: boolean;
 }
 
 /** Flattens class-validator errors into `path: reason` strings. */

@@ -125,8 +125,18 @@ export const kafkaConsumerLag = gauge({
   },
 });
 
-// gantry_cache_hits_total and gantry_webhook_deliveries_total belong here once the response cache
-// and webhook deliveries exist; an always-zero metric for a missing feature would only mislead.
+// The response cache (README "Response cache"): lookups of cacheable chat requests at the gateway.
+export const cacheHitsTotal = counter({
+  name: 'gantry_cache_hits_total',
+  help: 'Cacheable chat requests answered from the response cache, by pool and route',
+  labelNames: ['pool', 'route'] as const,
+});
+
+export const cacheMissesTotal = counter({
+  name: 'gantry_cache_misses_total',
+  help: 'Cacheable chat requests the response cache could not answer (not stored, expired, or Redis unreachable), by pool and route',
+  labelNames: ['pool', 'route'] as const,
+});
 
 export const webhookDeliveriesTotal = counter({
   name: 'gantry_webhook_deliveries_total',

@@ -64,6 +64,8 @@ export enum ApiErrorCode {
   StreamDiverged = 'stream_diverged',
   InvalidMetadata = 'invalid_metadata',
   BatchNotFinished = 'batch_not_finished',
+  ProviderNotFound = 'provider_not_found',
+  CacheUnavailable = 'cache_unavailable',
 }
 
 const STATUS: Record<ApiErrorCode, HttpStatus> = {
@@ -129,6 +131,8 @@ const STATUS: Record<ApiErrorCode, HttpStatus> = {
   [ApiErrorCode.StreamDiverged]: HttpStatus.BAD_GATEWAY,
   [ApiErrorCode.InvalidMetadata]: HttpStatus.BAD_REQUEST,
   [ApiErrorCode.BatchNotFinished]: HttpStatus.CONFLICT,
+  [ApiErrorCode.ProviderNotFound]: HttpStatus.NOT_FOUND,
+  [ApiErrorCode.CacheUnavailable]: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
 /**

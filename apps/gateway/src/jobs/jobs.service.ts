@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { BACKEND_MODEL, poolOfModel, lifecycleEvent, queuedJobView, STATUS_RANK, TERMINAL_STATUSES, Topics, type JobMessage, type JobOptions, type JobView } from '@gantry/contracts';
 import { JobsRepository } from '@gantry/db';
 import { GantryProducer } from '@gantry/kafka';
-import { JobChannels, JobHotStore, type JobUpdate, JobUpdatesHub } from '@gantry/redis';
+import { JobChannels, JobHotStore, type CachedAnswer, type JobUpdate, JobUpdatesHub } from '@gantry/redis';
 import type { Redis } from 'ioredis';
 import type { ChatSubmitDto } from './chat-submit.dto';
 import { jobOptionsOf } from './job-submit-options';
@@ -12,8 +12,22 @@ import { SubmitAdmissionService } from '../admission/submit-admission.service';
 import type { Principal } from '../auth/principal';
 import { WebhookUrlPolicy } from '../webhooks/webhook-url.policy';
 
-export const GATEWAY_REDIS = Symbol('GATEWAY_REDIS');
 import { ApiError, ApiErrorCode } from '../errors/api-error';
+import { ChatCacheService, type CacheRoute } from '../cache/chat-cache.service';
+import type { CacheDirectives } from '../cache/cache-control';
+import { GATEWAY_REDIS } from './gateway-redis';
+
+export { GATEWAY_REDIS };
+
+/** What a submit gives back; `cache` is set for cacheable requests, `cached` on a hit (the job is already `succeeded`). */
+export interface SubmittedChat {
+  requestId: string;
+  rateLimitHeaders: Record<string, string>;
+  cache?: 'hit' | 'miss';
+  cached?: CachedAnswer;
+}
+
+const NO_DIRECTIVES: CacheDirectives = { lookup: true, store: true };
 import type { SubmitHeaders } from './submit-headers';
 import { DocumentViewService } from '../ocr/document-view.service';
 
@@ -31,12 +45,14 @@ export class JobsService {
     private readonly channels: JobChannels,
     private readonly admission: SubmitAdmissionService,
     private readonly webhookPolicy: WebhookUrlPolicy,
+    private readonly cache: ChatCacheService,
     @Optional() private readonly documentViews?: DocumentViewService,
   ) {}
 
   /**
-   * Admits the job for `principal` (model allowed, pool backlog, rate limits), publishes it
-   * (acknowledged by Kafka) and seeds its hot copy; returns the request id and rate-limit headers.
+   * Admits the job for `principal` (model allowed, pool backlog, rate limits), then answers it
+   * from the response cache when it can (a hit: the job is recorded as `succeeded` at once and
+   * never reaches a worker), or publishes it (acknowledged by Kafka) and seeds its hot copy.
    */
   async submitChat(
     body: ChatSubmitDto,
@@ -44,12 +60,15 @@ export class JobsService {
     principal: Principal,
     /** A synchronous caller: its id for the job, and what must hold before the job is published (its listeners). */
     sync?: { requestId: string; ready: Promise<unknown> },
-  ): Promise<{ requestId: string; rateLimitHeaders: Record<string, string> }> {
+    cacheControl: { directives: CacheDirectives; route: CacheRoute } = { directives: NO_DIRECTIVES, route: '/api/chat' },
+  ): Promise<SubmittedChat> {
     const pool = poolOfModel(body.model);
     if (pool !== 'gemma') throw new ApiError(ApiErrorCode.ModelNotFound, `Model ${body.model} not available`);
     if (body.webhook) await this.webhookPolicy.check(body.webhook);
     const createdAt = new Date();
     const options: JobOptions = { ...jobOptionsOf(body, createdAt), ...(sync ? { reply: true } : {}) };
+    const model = BACKEND_MODEL[pool];
+    const plan = this.cache.plan({ clientId: headers.clientId, pool, model, messages: body.messages, max_tokens: body.max_tokens, temperature: body.temperature }, cacheControl.directives, cacheControl.route);
     const job: JobMessage = {
       schema: 1,
       // A synchronous caller picks the id, to listen for the outcome before the job is published.
@@ -57,12 +76,15 @@ export class JobsService {
       client_id: headers.clientId,
       kind: 'chat',
       pool,
-      model: BACKEND_MODEL[pool],
+      model,
       priority: headers.priority,
       created_at: createdAt.toISOString(),
       request: { model: body.model, messages: body.messages, max_tokens: body.max_tokens, temperature: body.temperature },
       ...(Object.keys(options).length ? { options } : {}),
+      ...(plan?.store ? { cache_key: plan.key } : {}),
     };
+    // The lookup runs while the job is admitted; a hit is still a request, so admission decides first.
+    const lookup = plan ? this.cache.lookup(plan) : Promise.resolve(null);
     const admission = await this.admission.admit(principal, {
       requestId: job.request_id,
       clientId: job.client_id,
@@ -76,6 +98,17 @@ export class JobsService {
     } catch (err) {
       admission.release();
       throw err;
+    }
+    const cached = await lookup;
+    if (plan) this.cache.record(plan, cached !== null);
+    if (cached) {
+      try {
+        await this.recordCacheHit(job, cached, !sync);
+      } finally {
+        // Finished at once: it holds no concurrency slot.
+        admission.release();
+      }
+      return { requestId: job.request_id, rateLimitHeaders: admission.headers, cache: 'hit', cached };
     }
     try {
       await this.producer.publish(Topics.jobs(pool, job.priority), job.request_id, job, { 'x-request-id': job.request_id });
@@ -91,7 +124,35 @@ export class JobsService {
       const written = this.hot.putMany([queuedJobView(job)]).catch((err: unknown) => this.log.warn({ msg: 'hot copy not written', request_id: job.request_id, err: String(err) }));
       if (!sync) await written;
     }
-    return { requestId: job.request_id, rateLimitHeaders: admission.headers };
+    return { requestId: job.request_id, rateLimitHeaders: admission.headers, ...(plan ? { cache: 'miss' as const } : {}) };
+  }
+
+  /**
+   * A cache hit is a job like any other for polling, SSE, webhooks and the jobs table: one
+   * `succeeded` event (result, usage, `from_cache`) goes through Kafka to the recorder, which
+   * creates the row from it. It ran for no time: created, started and finished at that event.
+   */
+  private async recordCacheHit(job: JobMessage, cached: CachedAnswer, seedHotCopy: boolean): Promise<void> {
+    const event = lifecycleEvent(job, 'succeeded', 0, { result: cached.result, ...(cached.usage ? { usage: cached.usage } : {}), from_cache: true });
+    try {
+      await this.producer.publish(Topics.jobEvents, job.request_id, event, { 'x-request-id': job.request_id });
+    } catch (err) {
+      this.log.error({ msg: 'could not record a cache hit', request_id: job.request_id, err: String(err) });
+      throw new ApiError(ApiErrorCode.QueueUnavailable, 'Queue is unavailable, please try again later', undefined, { 'retry-after': '5' });
+    }
+    if (!seedHotCopy || this.redis.status !== 'ready') return;
+    const view: JobView = {
+      ...queuedJobView({ ...job, created_at: event.at }),
+      status: 'succeeded',
+      started_at: event.at,
+      finished_at: event.at,
+      result: cached.result,
+      usage: cached.usage,
+      timings: { queue_ms: 0, run_ms: 0, total_ms: 0 },
+      ...(job.options?.webhook ? { webhook: job.options.webhook, webhook_events_filter: job.options.webhook_events_filter } : {}),
+      from_cache: true,
+    };
+    await this.hot.putMany([view]).catch((err: unknown) => this.log.warn({ msg: 'hot copy not written', request_id: job.request_id, err: String(err) }));
   }
 
   /** Reads the hot copy first, Postgres second. Another client's job is reported as not found. */

@@ -4,6 +4,7 @@ import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { openAiErrorBody } from '../errors/api-exception.filter';
 import { SubmitHeaders } from '../jobs/submit-headers';
+import { RequestCacheControl, type CacheDirectives } from '../cache/cache-control';
 import { ChatCompletionsDto } from './chat-completions.dto';
 import { ChatCompletionsService } from './chat-completions.service';
 
@@ -14,6 +15,9 @@ interface Completion {
   choices?: Array<{ message?: { role?: string; content?: string | null }; finish_reason?: string | null }>;
   usage?: unknown;
 }
+
+/** `x-gantry-cache: hit|miss` for cacheable requests (README "Response cache"). */
+const cacheHeader = (call: { cache?: 'hit' | 'miss' }): Record<string, string> => (call.cache ? { 'x-gantry-cache': call.cache } : {});
 
 /**
  * `POST /v1/chat/completions`, OpenAI's synchronous chat API, so the official SDKs work with
@@ -31,22 +35,31 @@ export class ChatCompletionsController {
   async create(
     @CurrentPrincipal() principal: Principal,
     @SubmitHeaders() headers: SubmitHeaders,
+    @RequestCacheControl() directives: CacheDirectives,
     @Body() body: ChatCompletionsDto,
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const gone = new AbortController();
     let answered = false;
     reply.raw.on('close', () => answered || gone.abort());
-    if (body.stream) return this.stream(body, headers, principal, reply, gone.signal, () => (answered = true));
+    if (body.stream) return this.stream(body, headers, directives, principal, reply, gone.signal, () => (answered = true));
 
-    const call = await this.sync.start(body, headers, principal, gone.signal);
+    const call = await this.sync.start(body, headers, principal, gone.signal, undefined, directives);
     const outcome = await call.outcome;
     answered = true;
     if (outcome.status !== 'succeeded') throw this.sync.errorOf(outcome, call.requestId);
-    void reply.status(200).headers({ ...call.rateLimitHeaders, 'x-request-id': call.requestId }).send(outcome.result);
+    void reply.status(200).headers({ ...call.rateLimitHeaders, 'x-request-id': call.requestId, ...cacheHeader(call) }).send(outcome.result);
   }
 
-  private async stream(body: ChatCompletionsDto, headers: SubmitHeaders, principal: Principal, reply: FastifyReply, signal: AbortSignal, done: () => void): Promise<void> {
+  private async stream(
+    body: ChatCompletionsDto,
+    headers: SubmitHeaders,
+    directives: CacheDirectives,
+    principal: Principal,
+    reply: FastifyReply,
+    signal: AbortSignal,
+    done: () => void,
+  ): Promise<void> {
     const raw = reply.raw;
     const write = (data: unknown) => raw.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
     let id = '';
@@ -63,18 +76,26 @@ export class ChatCompletionsController {
     let next = 0;
     let open = false;
     const early: string[] = [];
-    const call = await this.sync.start(body, headers, principal, signal, (index, delta) => {
-      if (index !== next) return;
-      next++;
-      sent += delta;
-      if (open) write(chunk({ content: delta }));
-      else early.push(delta);
-    });
+    const call = await this.sync.start(
+      body,
+      headers,
+      principal,
+      signal,
+      (index, delta) => {
+        if (index !== next) return;
+        next++;
+        sent += delta;
+        if (open) write(chunk({ content: delta }));
+        else early.push(delta);
+      },
+      directives,
+    );
     id = `chatcmpl-${call.requestId.replace(/-/g, '')}`;
     reply.hijack();
     raw.writeHead(200, {
       ...call.rateLimitHeaders,
       'x-request-id': call.requestId,
+      ...cacheHeader(call),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
@@ -93,7 +114,7 @@ export class ChatCompletionsController {
     } else {
       const completion = (outcome.result ?? {}) as Completion;
       const content = completion.choices?.[0]?.message?.content ?? '';
-      // Nobody streamed (or tokens were lost): the rest of the answer goes out as one chunk.
+      // Nobody streamed (a cache hit, or tokens were lost): the rest of the answer goes out as one chunk.
       if (content.startsWith(sent)) {
         if (content.length > sent.length) write(chunk({ content: content.slice(sent.length) }));
         write(chunk({}, completion.choices?.[0]?.finish_reason ?? 'stop'));

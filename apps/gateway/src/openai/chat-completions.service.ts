@@ -5,9 +5,10 @@ import { TERMINAL_STATUSES } from '@gantry/contracts';
 import { JobUpdatesHub, type JobReply } from '@gantry/redis';
 import type { Principal } from '../auth/principal';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
-import { JobsService } from '../jobs/jobs.service';
+import { JobsService, type SubmittedChat } from '../jobs/jobs.service';
 import type { SubmitHeaders } from '../jobs/submit-headers';
 import type { ChatCompletionsDto } from './chat-completions.dto';
+import type { CacheDirectives } from '../cache/cache-control';
 
 /** How a synchronous call ended: the job's outcome, or the wait ended first. */
 export type SyncOutcome = JobReply | { status: 'timeout' } | { status: 'disconnected' };
@@ -15,6 +16,8 @@ export type SyncOutcome = JobReply | { status: 'timeout' } | { status: 'disconne
 export interface SyncCall {
   requestId: string;
   rateLimitHeaders: Record<string, string>;
+  /** Set for cacheable requests: answered from the response cache, or not. */
+  cache?: 'hit' | 'miss';
   outcome: Promise<SyncOutcome>;
 }
 
@@ -40,7 +43,14 @@ export class ChatCompletionsService {
    * `stream: true`) receives the content chunks the worker streams. Aborting `signal` (the client
    * went away) cancels the job.
    */
-  async start(body: ChatCompletionsDto, headers: SubmitHeaders, principal: Principal, signal: AbortSignal, onToken?: (index: number, delta: string) => void): Promise<SyncCall> {
+  async start(
+    body: ChatCompletionsDto,
+    headers: SubmitHeaders,
+    principal: Principal,
+    signal: AbortSignal,
+    onToken?: (index: number, delta: string) => void,
+    directives: CacheDirectives = { lookup: true, store: true },
+  ): Promise<SyncCall> {
     const requestId = randomUUID();
     let settle!: (o: SyncOutcome) => void;
     const outcome = new Promise<SyncOutcome>((resolve) => (settle = resolve));
@@ -65,16 +75,18 @@ export class ChatCompletionsService {
       signal.removeEventListener('abort', onAbort);
     };
     const onAbort = () => settle({ status: 'disconnected' });
-    let submitted: { requestId: string; rateLimitHeaders: Record<string, string> };
+    let submitted: SubmittedChat;
     try {
       const request = { ...body, max_tokens: body.max_tokens ?? body.max_completion_tokens };
-      submitted = await this.jobs.submitChat(request, headers, principal, { requestId, ready: listening });
+      submitted = await this.jobs.submitChat(request, headers, principal, { requestId, ready: listening }, { directives, route: '/v1/chat/completions' });
     } catch (err) {
       // Refused (or not published): the listeners, once made, go too.
       await listening.catch(() => undefined);
       cleanup();
       throw err;
     }
+    // A cache hit: the job is already recorded as succeeded, the answer is at hand.
+    if (submitted.cached) settle({ status: 'succeeded', result: submitted.cached.result, usage: submitted.cached.usage ?? undefined });
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
     timers.push(setTimeout(() => settle({ status: 'timeout' }), this.env.SYNC_TIMEOUT_SECONDS * 1000));
@@ -96,7 +108,7 @@ export class ChatCompletionsService {
       if (o.status === 'disconnected') this.jobs.cancel(requestId, headers.clientId).catch(() => undefined);
       return o;
     });
-    return { requestId, rateLimitHeaders: submitted.rateLimitHeaders, outcome: ended };
+    return { requestId, rateLimitHeaders: submitted.rateLimitHeaders, outcome: ended, ...(submitted.cache ? { cache: submitted.cache } : {}) };
   }
 
   /** The error a finished call answers with when the job did not succeed. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { BACKEND_MODEL, isChatJob, isOcrJob, Topics, VLLM_PRIORITY, type JobEvent, type JobEventType, type JobMessage, lifecycleEvent } from '@gantry/contracts';
 import { backoffMs, GantryProducer, type ScheduledMessageMeta } from '@gantry/kafka';
-import { JobChannels, type JobReply } from '@gantry/redis';
+import { JobChannels, ResponseCache, type JobReply } from '@gantry/redis';
 import type { Redis } from 'ioredis';
 import { BackendError } from '../backend/backend-error';
 import { CircuitBreaker } from '../backend/circuit-breaker';
@@ -15,6 +15,8 @@ export interface RunnerSettings {
   retryMaxMs: number;
   requestTimeoutMs: number;
   sendPriority: boolean;
+  /** How long an answer stored in the response cache is kept (jobs with a `cache_key`). */
+  cacheTtlSeconds: number;
 }
 export const RUNNER_SETTINGS = Symbol('RUNNER_SETTINGS');
 export const WORKER_REDIS = Symbol('WORKER_REDIS');
@@ -32,6 +34,9 @@ const sleep = (ms: number, signal: AbortSignal) =>
       resolve();
     }
   });
+
+/** Store failures of the response cache are logged at most this often (Redis down is a burst of them). */
+const CACHE_WARN_EVERY_MS = 10_000;
 
 /** How long a job whose last attempt lost its connection waits for its server's supervisor to abort it. */
 const SERVER_DOWN_GRACE_MS = 250;
@@ -56,6 +61,8 @@ export class JobInterrupted extends Error {
 export class JobRunner {
   private readonly log = new Logger(JobRunner.name);
   readonly breaker = new CircuitBreaker();
+  private readonly cache: ResponseCache;
+  private lastCacheWarn = 0;
 
   constructor(
     private readonly producer: GantryProducer,
@@ -65,7 +72,9 @@ export class JobRunner {
     private readonly channels: JobChannels,
     /** Present on OCR pools: runs `ocr` jobs (retries, events and the breaker stay here). */
     @Optional() private readonly ocr?: OcrExecutor,
-  ) {}
+  ) {
+    this.cache = new ResponseCache(redis);
+  }
 
   async run(job: JobMessage, meta: ScheduledMessageMeta): Promise<void> {
     const { signal } = meta;
@@ -74,6 +83,8 @@ export class JobRunner {
     const emit = (type: JobEventType, attempt: number, extra: Partial<JobEvent> = {}) =>
       this.producer.publish(Topics.jobEvents, job.request_id, this.event(job, type, attempt, extra), headers).then(() => {
         metrics.observe(type, extra);
+        // Before the reply: on the same connection, so a caller that got the answer finds the entry.
+        if (type === 'succeeded' && job.cache_key) this.store(job, extra);
         if (job.options?.reply) this.reply(job.request_id, type, extra);
       });
 
@@ -195,6 +206,22 @@ export class JobRunner {
       else this.breaker.release();
       throw err;
     }
+  }
+
+  /**
+   * Fills the response cache once Kafka holds the answer. Not awaited (the outcome does not wait
+   * for it) and best-effort: with Redis unreachable the next identical request is a miss.
+   */
+  private store(job: JobMessage, extra: Partial<JobEvent>): void {
+    const key = job.cache_key!;
+    const failed = (err: unknown) => {
+      const now = Date.now();
+      if (now - this.lastCacheWarn < CACHE_WARN_EVERY_MS) return;
+      this.lastCacheWarn = now;
+      this.log.warn({ msg: 'response cache entry not stored', request_id: job.request_id, err: String(err) });
+    };
+    if (this.redis.status !== 'ready') return failed(new Error(`Redis connection is ${this.redis.status}`));
+    this.cache.put(key, { result: extra.result, usage: extra.usage ?? null }, this.settings.cacheTtlSeconds).catch(failed);
   }
 
   /** A caller waits on a gateway: it gets the outcome Kafka now holds without waiting for the recorder. */

@@ -22,6 +22,8 @@ export interface JobChange {
   webhook_events: string[] | null;
   /** Set on a batch's child job (from its job message). */
   batch_id: string | null;
+  /** Set (true) by a response-cache hit's `succeeded` event; absent otherwise. */
+  from_cache?: boolean;
 }
 
 export function changeFromJob(job: JobMessage): JobChange {
@@ -68,11 +70,13 @@ export function changeFromEvent(e: JobEvent): JobChange | null {
     error: terminal ? (e.error ?? null) : null,
     usage: terminal ? (e.usage ?? null) : null,
     created_at: null,
-    started_at: e.type === 'started' ? e.at : null,
+    // A cache hit ran for no time: it starts and finishes at its one event.
+    started_at: e.type === 'started' || (terminal && e.from_cache) ? e.at : null,
     finished_at: terminal ? e.at : null,
     webhook: e.options?.webhook ?? null,
     webhook_events: e.options?.webhook ? (e.options.webhook_events_filter ?? ['completed']) : null,
     batch_id: null,
+    ...(terminal && e.from_cache ? { from_cache: true } : {}),
   };
 }
 
@@ -100,6 +104,7 @@ export function mergeChange(prev: JobChange, next: JobChange): JobChange {
     webhook: prev.webhook ?? next.webhook,
     webhook_events: prev.webhook_events ?? next.webhook_events,
     batch_id: prev.batch_id ?? next.batch_id,
+    ...((prevTerminal ? prev.from_cache : next.from_cache) ? { from_cache: true } : {}),
   };
 }
 

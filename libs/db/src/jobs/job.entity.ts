@@ -58,6 +58,10 @@ export class JobEntity {
   @Column('text', { name: 'batch_id', nullable: true })
   batchId: string | null;
 
+  /** Answered from the response cache: nothing ran. */
+  @Column('boolean', { name: 'from_cache', default: false })
+  fromCache: boolean;
+
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' })
   updatedAt: Date;
 }

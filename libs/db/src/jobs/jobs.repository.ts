@@ -24,6 +24,7 @@ interface JobRow {
   webhook: string | null;
   webhook_events: JobView['webhook_events_filter'];
   batch_id: string | null;
+  from_cache: boolean;
 }
 
 const ms = (from: Date | null, to: Date | null) => (from && to ? to.getTime() - from.getTime() : null);
@@ -51,10 +52,11 @@ export function toJobView(r: JobRow): JobView {
     },
     ...(r.webhook ? { webhook: r.webhook, webhook_events_filter: r.webhook_events } : {}),
     ...(r.batch_id ? { batch_id: r.batch_id } : {}),
+    ...(r.from_cache ? { from_cache: true } : {}),
   };
 }
 
-const VIEW_COLUMNS = 'request_id, client_id, kind, pool, model, priority, status, status_rank, attempts, result, error, usage, created_at, started_at, finished_at, webhook, webhook_events, batch_id';
+const VIEW_COLUMNS = 'request_id, client_id, kind, pool, model, priority, status, status_rank, attempts, result, error, usage, created_at, started_at, finished_at, webhook, webhook_events, batch_id, from_cache';
 
 /**
  * Multi-row upsert with forward-only precedence (DESIGN.md §3): the status never moves back, the
@@ -63,14 +65,14 @@ const VIEW_COLUMNS = 'request_id, client_id, kind, pool, model, priority, status
  */
 const UPSERT_SQL = `
   INSERT INTO jobs AS j (request_id, client_id, kind, pool, model, priority, status, status_rank, attempts,
-                         request, result, error, usage, created_at, started_at, finished_at, updated_at, webhook, webhook_events, batch_id)
+                         request, result, error, usage, created_at, started_at, finished_at, updated_at, webhook, webhook_events, batch_id, from_cache)
   SELECT request_id, client_id, kind, pool, model, priority, status, status_rank, attempts,
          request, result, error, usage, COALESCE(created_at, started_at, finished_at, now()), started_at, finished_at, now(),
-         webhook, webhook_events, batch_id
+         webhook, webhook_events, batch_id, COALESCE(from_cache, false)
   FROM jsonb_to_recordset($1::jsonb) AS x(
     request_id uuid, client_id text, kind text, pool text, model text, priority text, status text,
     status_rank smallint, attempts int, request jsonb, result jsonb, error jsonb, usage jsonb,
-    created_at timestamptz, started_at timestamptz, finished_at timestamptz, webhook text, webhook_events text[], batch_id text)
+    created_at timestamptz, started_at timestamptz, finished_at timestamptz, webhook text, webhook_events text[], batch_id text, from_cache boolean)
   ON CONFLICT (request_id) DO UPDATE SET
     status      = CASE WHEN EXCLUDED.status_rank > j.status_rank THEN EXCLUDED.status ELSE j.status END,
     status_rank = GREATEST(j.status_rank, EXCLUDED.status_rank),
@@ -83,6 +85,7 @@ const UPSERT_SQL = `
     error       = CASE WHEN j.status_rank = 2 THEN j.error ELSE EXCLUDED.error END,
     usage       = CASE WHEN j.status_rank = 2 THEN j.usage ELSE EXCLUDED.usage END,
     finished_at = CASE WHEN j.status_rank = 2 THEN j.finished_at ELSE EXCLUDED.finished_at END,
+    from_cache  = CASE WHEN j.status_rank = 2 THEN j.from_cache ELSE EXCLUDED.from_cache END,
     -- The submit message carries the true submit time; before it is seen, events give a bound.
     created_at  = CASE WHEN j.request IS NOT NULL THEN j.created_at
                        WHEN EXCLUDED.request IS NOT NULL THEN EXCLUDED.created_at
