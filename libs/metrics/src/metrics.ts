@@ -125,8 +125,8 @@ export const kafkaConsumerLag = gauge({
   },
 });
 
-// gantry_cache_hits_total and gantry_webhook_deliveries_total belong here once the response cache
-// and webhook deliveries exist; an always-zero metric for a missing feature would only mislead.
+// gantry_cache_hits_total belongs here once the response cache exists (it is not built); an
+// always-zero metric for a missing feature would only mislead.
 
 export const webhookDeliveriesTotal = counter({
   name: 'gantry_webhook_deliveries_total',
