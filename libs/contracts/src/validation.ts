@@ -176,6 +176,10 @@ export class JobEventDto implements JobEvent {
 
   @IsOptional()
   @IsString()
+  error_stack?: string;
+
+  @IsOptional()
+  @IsString()
   backend?: string;
 
   @IsOptional()
