@@ -5,6 +5,7 @@ import type { MissingModelEntry } from '../apps/gateway/src/admin/missing-models
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import { committedOffset, RawProducer } from './support/kafka-helpers';
 import { getJson } from './support/operations';
+import { submitOcrMultipart, textImage } from './support/ocr-fixtures';
 import { chatBody, createStack, submitChat, waitFor, waitTerminal, type TestStack } from './support/stack';
 
 const JOBS_NORMAL = Topics.jobs('gemma', 'normal');
@@ -146,6 +147,34 @@ describe('crash logs and missing models', () => {
       }, 'a dead letter about the malformed DLQ record');
       expect(row.error).toMatch(/^invalid message: /);
       expect(row.value).toBe(JSON.stringify({ schema: 2, topic: 'x' }));
+    });
+  });
+
+  describe('stack traces', () => {
+    it('records the stack of a job that failed inside the worker (its blob is gone), not of a backend answer', async () => {
+      // No OCR worker yet: the job waits in Kafka while its claim-checked image disappears.
+      const png = await textImage(['stack probe']);
+      const res = await submitOcrMultipart(gw.url, { bytes: png, type: 'image/png', name: 'probe.png' }, { prompt: 'free' }, stack.auth('crash-app'));
+      expect(res.status).toBe(202);
+      const id = res.body.request_id as string;
+      expect((await stack.pg.query('DELETE FROM blobs WHERE request_id = $1', [id])).rowCount).toBe(1);
+      await stack.startWorker({ WORKER_POOL: 'deepseek-ocr', OCR_BACKEND: 'tesseract', OCR_TESSERACT_WORKERS: '1' });
+
+      const done = await waitTerminal(gw.url, id, 60_000);
+      expect(done.status).toBe('failed');
+      expect(done.error).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/is gone/) });
+      // The stack is for operators only: the client's view of the job has none.
+      expect(JSON.stringify(done)).not.toMatch(/OcrExecutor|error_stack|\.ts:\d+/);
+
+      const entry = await waitFor(async () => (await crashes()).body.find((e) => e.request_id === id), 'the OCR failure in the crash log');
+      expect(entry).toMatchObject({ source: 'job', model: 'deepseek-ocr', code: 'invalid_input', error: done.error!.message });
+      expect(entry.stack_trace).toMatch(/^BackendError: blob [0-9a-f-]{36} is gone/);
+      // Where it happened: the worker's OCR executor, loading the blob.
+      expect(entry.stack_trace).toMatch(/\n\s+at OcrExecutor\.\S+ .*ocr-executor\.(ts|js):\d+/);
+      // Backend answers and undecodable messages keep a null stack.
+      const others = (await crashes()).body.filter((e) => e.request_id !== id);
+      expect(others.length).toBeGreaterThan(0);
+      for (const e of others) expect(e.stack_trace).toBeNull();
     });
   });
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Topics, type JobEvent, type PoolControlState } from '@gantry/contracts';
+import { Topics, type JobEvent, type PoolControlState, type Priority } from '@gantry/contracts';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import type { PoolView } from '../apps/gateway/src/admin/pool-view';
+import type { QueueView } from '../apps/gateway/src/admin/queue-view';
 import type { RunningRecorder } from '../apps/recorder/src/recorder.bootstrap';
 import type { RunningWorker } from '../apps/worker/src/worker.bootstrap';
 import { call } from './support/http';
@@ -28,15 +29,16 @@ describe('/admin/models: starting and stopping pools', () => {
   const models = () => getJson<Pools>(`${gw.url}/admin/models`, stack.adminAuth());
   const post = (path: string, headers = stack.adminAuth()) => call(gw.url, 'POST', path, headers);
   const gemma = async () => (await models()).body.gemma;
+  const queue = async () => (await getJson<QueueView>(`${gw.url}/admin/queue/gemma`, stack.adminAuth())).body;
   const waitStatus = (status: PoolView['status'], what = `gemma to be ${status}`) =>
     waitFor(async () => {
       const v = await gemma();
       return v.status === status ? v : null;
     }, what);
-  const submit = async (n: number, label: string): Promise<string[]> => {
+  const submit = async (n: number, label: string, priority: Priority = 'normal'): Promise<string[]> => {
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
-      const res = await submitChat(gw.url, chatBody(`${label} ${i} ${randomUUID()}`), stack.auth('pools-app'));
+      const res = await submitChat(gw.url, chatBody(`${label} ${i} ${randomUUID()}`), stack.auth('pools-app', { 'x-priority': priority }));
       expect(res.status).toBe(202);
       ids.push(res.body.request_id as string);
     }
@@ -72,6 +74,7 @@ describe('/admin/models: starting and stopping pools', () => {
     const v = await waitStatus('running');
     expect(v).toEqual({
       name: 'gemma',
+      pool: 'gemma',
       status: 'running',
       desired: 'running',
       stop_mode: null,
@@ -90,9 +93,11 @@ describe('/admin/models: starting and stopping pools', () => {
       server: null,
     });
     expect(Date.parse(v.started_at!)).toBeLessThanOrEqual(Date.now());
-    // No OCR worker runs in this stack: the pool is meant to run but nothing serves it.
-    const ocr = (await models()).body['deepseek-ocr'];
-    expect(ocr).toMatchObject({ name: 'deepseek-ocr', status: 'no_workers', desired: 'running', workers: 0, is_healthy: false, resolution: 'large', engine: 'tesseract', backend_url: null });
+    // Keyed by the reference's names; no OCR worker runs in this stack: the pool is meant to run but nothing serves it.
+    const all = (await models()).body;
+    expect(Object.keys(all).sort()).toEqual(['deepseek', 'gemma']);
+    const ocr = all.deepseek;
+    expect(ocr).toMatchObject({ name: 'deepseek', pool: 'deepseek-ocr', status: 'no_workers', desired: 'running', workers: 0, is_healthy: false, resolution: 'large', engine: 'tesseract', backend_url: null });
   });
 
   it('refuses bad input with stable codes and changes nothing', async () => {
@@ -121,11 +126,15 @@ describe('/admin/models: starting and stopping pools', () => {
 
   it('accepts the reference name "deepseek" for the OCR pool, and start?resolution= sets its default', async () => {
     const stop = await post('/admin/models/deepseek/stop');
-    expect(stop).toMatchObject({ status: 200, body: { status: 'stopped', model: 'deepseek-ocr', graceful: true } });
-    expect((await models()).body['deepseek-ocr']).toMatchObject({ status: 'stopped', desired: 'stopped', stop_mode: 'graceful', stopped_at: expect.any(String) });
+    expect(stop).toMatchObject({ status: 200, body: { status: 'stopped', model: 'deepseek', graceful: true } });
+    expect((await models()).body.deepseek).toMatchObject({ status: 'stopped', desired: 'stopped', stop_mode: 'graceful', stopped_at: expect.any(String) });
     const start = await post('/admin/models/deepseek/start?resolution=gundam');
-    expect(start).toMatchObject({ status: 200, body: { status: 'started', model: 'deepseek-ocr' } });
-    expect((await models()).body['deepseek-ocr']).toMatchObject({ desired: 'running', resolution: 'gundam', stopped_at: null });
+    expect(start).toMatchObject({ status: 200, body: { status: 'started', model: 'deepseek' } });
+    expect((await models()).body.deepseek).toMatchObject({ desired: 'running', resolution: 'gundam', stopped_at: null });
+    // The pool name stays an alias: the same pool, answered with the reference's name.
+    expect(await post('/admin/models/deepseek-ocr/stop?graceful=true')).toMatchObject({ status: 200, body: { status: 'stopped', model: 'deepseek' } });
+    expect(await post('/admin/models/deepseek-ocr/start')).toMatchObject({ status: 200, body: { status: 'started', model: 'deepseek' } });
+    expect((await models()).body.deepseek).toMatchObject({ desired: 'running', resolution: 'gundam' });
     // The gemma pool was not touched.
     expect((await gemma()).desired).toBe('running');
   });
@@ -151,10 +160,23 @@ describe('/admin/models: starting and stopping pools', () => {
 
     // Nothing new reaches the backend while the pool is stopped, including jobs submitted now.
     const received = stack.sim.stats().received;
-    const second = await submit(3, 'while-stopped');
+    const second = [...(await submit(2, 'while-stopped-high', 'high')), ...(await submit(1, 'while-stopped', 'normal')), ...(await submit(3, 'while-stopped-low', 'low'))];
     await sleep(2_000);
     expect(stack.sim.stats().received).toBe(received);
-    expect((await statuses([...first, ...second])).filter((s) => s === 'queued')).toHaveLength(6 - finished + 3);
+    const left = 6 - finished;
+    expect((await statuses([...first, ...second])).filter((s) => s === 'queued')).toHaveLength(left + 6);
+    // The queue shows exactly that backlog (Kafka lag of the pool's group), per priority, while the
+    // worker is alive but paused: nothing runs, everything waits.
+    expect(await queue()).toMatchObject({
+      model: 'gemma',
+      workers: 1,
+      processing: 0,
+      backlog: left + 6,
+      waiting: left + 6,
+      waiting_by_priority: { high: 2, normal: left + 1, low: 3 },
+      oldest_waiting_age_seconds: expect.any(Number),
+      utilization: 0,
+    });
     expect(await controlState()).toMatchObject({ pool: 'gemma', paused: true, stop_mode: 'graceful', changed_at: expect.any(String) });
 
     // Restart the worker, the gateway and the recorder: the pool is still stopped and nothing runs.
@@ -176,7 +198,7 @@ describe('/admin/models: starting and stopping pools', () => {
     const started = await post('/admin/models/gemma/start');
     expect(started).toMatchObject({ status: 200, body: { status: 'started', model: 'gemma' } });
     await expectOneResultEach([...first, ...second]);
-    expect(stack.sim.stats().received).toBe(received + 6 - finished + 3);
+    expect(stack.sim.stats().received).toBe(received + left + 6);
     const running = await waitStatus('running');
     expect(Date.parse(running.started_at!)).toBeGreaterThanOrEqual(Date.parse(stopped.stopped_at!));
   });
@@ -203,5 +225,44 @@ describe('/admin/models: starting and stopping pools', () => {
     const hits = ids.map((_, i) => bodies.filter((b) => b.includes(`forced ${i} `)).length);
     expect(hits.sort()).toEqual([1, 1, 2, 2]);
     expect(stack.sim.stats().received).toBe(received + 4);
+  });
+
+  it('two worker replicas: a stop reaches both (neither takes a job), a start drains the backlog on both, one result each', async () => {
+    const second = await stack.startWorker(workerEnv);
+    try {
+      // Both replicas are members of the pool's group, each owning its share of the partitions.
+      await waitFor(async () => {
+        const admin = stack.kafka.admin();
+        await admin.connect();
+        try {
+          const { groups } = await admin.describeGroups([stack.namer.group('gantry.worker.gemma')]);
+          return groups[0]?.state === 'Stable' && groups[0].members.length === 2 && groups[0].members.every((m) => m.memberAssignment.length > 0);
+        } finally {
+          await admin.disconnect();
+        }
+      }, 'both replicas in the group with partitions', 60_000, 250);
+      await waitFor(async () => {
+        const v = await gemma();
+        return v.workers === 2 && v.status === 'running' ? v : null;
+      }, 'two live workers, running');
+
+      expect(await post('/admin/models/gemma/stop?graceful=true')).toMatchObject({ status: 200, body: { status: 'stopped', model: 'gemma' } });
+      // `stopped` only once every live replica has applied the stop.
+      expect(await waitStatus('stopped')).toMatchObject({ workers: 2, in_flight: 0 });
+      const received = stack.sim.stats().received;
+      const ids = await submit(10, 'replicas');
+      await sleep(2_000);
+      expect(stack.sim.stats().received).toBe(received);
+      expect((await statuses(ids)).every((s) => s === 'queued')).toBe(true);
+      expect(await queue()).toMatchObject({ workers: 2, processing: 0, waiting: 10, waiting_by_priority: { high: 0, normal: 10, low: 0 } });
+
+      await post('/admin/models/gemma/start');
+      // Each replica runs at most 2 at once (WORKER_MAX_CONCURRENT): 3 or more running means both take jobs again.
+      await waitFor(async () => stack.sim.stats().running >= 3 || null, 'both replicas running jobs', 30_000, 20);
+      await expectOneResultEach(ids);
+      expect(stack.sim.stats().received).toBe(received + 10);
+    } finally {
+      await second.close();
+    }
   });
 });

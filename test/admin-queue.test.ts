@@ -42,6 +42,7 @@ describe('GET /admin/queue/{model}', () => {
     expect(status).toBe(200);
     expect(body).toEqual({
       model: 'gemma',
+      pool: 'gemma',
       processing: 0,
       waiting: 10,
       waiting_by_priority: { high: 3, normal: 5, low: 2 },
@@ -62,8 +63,8 @@ describe('GET /admin/queue/{model}', () => {
     }, 'the oldest waiting age');
     expect(aged.oldest_waiting_age_seconds).toBeGreaterThanOrEqual(0);
     expect(aged.oldest_waiting_age_seconds).toBeLessThan(120);
-    // The other pool's queue is untouched.
-    expect((await queue('deepseek-ocr')).body).toMatchObject({ model: 'deepseek-ocr', waiting: 0, backlog: 0 });
+    // The other pool's queue is untouched; it answers to the reference's name `deepseek`.
+    expect((await queue('deepseek')).body).toMatchObject({ model: 'deepseek', pool: 'deepseek-ocr', waiting: 0, backlog: 0 });
   });
 
   it('accepts model aliases of a pool', async () => {
@@ -72,11 +73,12 @@ describe('GET /admin/queue/{model}', () => {
       expect(status).toBe(200);
       expect(body).toMatchObject({ model: 'gemma', waiting: 10 });
     }
-    expect((await queue('deepseek-ai%2FDeepSeek-OCR')).body.model).toBe('deepseek-ocr');
+    // The OCR pool's pool name and model name are aliases of `deepseek`.
+    for (const alias of ['deepseek-ocr', 'deepseek-ai%2FDeepSeek-OCR']) expect((await queue(alias)).body).toMatchObject({ model: 'deepseek', pool: 'deepseek-ocr' });
   });
 
   it('answers 404 model_not_found for a model no pool serves, and needs the admin role', async () => {
-    for (const name of ['gpt-4', 'GEMMA', 'deepseek', '%20']) {
+    for (const name of ['gpt-4', 'GEMMA', 'DeepSeek', 'deepseek-ocr-2', '%20']) {
       const { status, body } = await queue(name);
       expect(status).toBe(404);
       expect(body.code).toBe('model_not_found');

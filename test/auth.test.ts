@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { RunningGateway } from '../apps/gateway/src/gateway.bootstrap';
 import { PasswordHasher } from '../apps/gateway/src/auth/password-hasher.service';
+import { hashSecret } from '../apps/gateway/src/auth/sessions.service';
 import { chatBody, createStack, getJob, submitChat, waitTerminal, type TestStack } from './support/stack';
 import { bearer, call, postForm, postJson, type HttpResult } from './support/http';
 
@@ -171,6 +172,20 @@ describe('users and tokens', () => {
       expect((await submitChat(gw.url, chatBody('x'), bearer(session.body.access_token as string))).status).toBe(401);
     });
 
+    it('refuses an expired refresh token with 401 invalid_refresh_token, without ending the session', async () => {
+      const session = await login('alice', clientPassword);
+      const refresh = session.body.refresh_token as string;
+      const expired = await stack.pg.query("UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1", [hashSecret(refresh)]);
+      expect(expired.rowCount).toBe(1);
+      const res = await postForm(gw.url, '/auth/refresh', { refresh_token: refresh });
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ code: 'invalid_refresh_token', detail: 'Invalid refresh token' });
+      // Not a replay: the token stays unused and its session's access token keeps working.
+      const { rows } = await stack.pg.query('SELECT used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1', [hashSecret(refresh)]);
+      expect(rows[0]).toEqual({ used_at: null, revoked_at: null });
+      expect((await submitChat(gw.url, chatBody('expired refresh, live access'), bearer(session.body.access_token as string))).status).toBe(202);
+    });
+
     it('refuses unknown and malformed refresh tokens with 401 and a missing one with 400', async () => {
       expect((await postJson(gw.url, '/auth/refresh', { refresh_token: 'grt_made-up' })).body.code).toBe('invalid_refresh_token');
       expect((await postJson(gw.url, '/auth/refresh', { refresh_token: 'eyJhbGciOi.x.y' })).body.code).toBe('invalid_refresh_token');
@@ -221,5 +236,35 @@ describe('users and tokens', () => {
       expect(res.status).toBe(401);
       expect(res.body.code).toBe('unauthorized');
     });
+  });
+});
+
+/** The first admin as a deployment gets it (docker-compose: NODE_ENV=production, the variables set). */
+describe('first admin from GANTRY_ADMIN_USER / GANTRY_ADMIN_PASSWORD on a fresh schema', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await createStack();
+  });
+  afterAll(() => stack?.stop());
+
+  it('boots with empty variables (compose without them) and creates nobody', async () => {
+    const gw = await stack.startGateway({ NODE_ENV: 'production', GANTRY_ADMIN_USER: '', GANTRY_ADMIN_PASSWORD: '' });
+    expect(gw.firstAdmin).toBeNull();
+    expect((await stack.pg.query('SELECT count(*)::int AS n FROM users')).rows[0].n).toBe(0);
+    await gw.close();
+  });
+
+  it('creates that admin when no user exists, and its login works', async () => {
+    const gw = await stack.startGateway({ NODE_ENV: 'production', GANTRY_ADMIN_USER: 'ops-root', GANTRY_ADMIN_PASSWORD: 'compose-admin-password' });
+    // Nothing generated, nothing printed: the operator chose the password.
+    expect(gw.firstAdmin).toBeNull();
+    const { rows } = await stack.pg.query('SELECT username, role, client_id FROM users');
+    expect(rows).toEqual([{ username: 'ops-root', role: 'admin', client_id: null }]);
+    const res = await postForm(gw.url, '/auth/token', { username: 'ops-root', password: 'compose-admin-password' });
+    expect(res.status).toBe(200);
+    expect(res.body.token_type).toBe('bearer');
+    // The token carries the admin role.
+    expect((await call(gw.url, 'GET', '/admin/users', bearer(res.body.access_token as string))).status).toBe(200);
+    expect((await postForm(gw.url, '/auth/token', { username: 'ops-root', password: 'wrong-password-x' })).status).toBe(401);
   });
 });

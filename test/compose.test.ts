@@ -240,6 +240,23 @@ describe('docker-compose.yml', () => {
     expect(envOf(config.services['vllm-gemma']).HUGGING_FACE_HUB_TOKEN).toBe(SECRETS.HUGGING_FACE_HUB_TOKEN);
   });
 
+  it('passes the first admin (GANTRY_ADMIN_USER / GANTRY_ADMIN_PASSWORD) to the gateway, empty when unset', () => {
+    // Unset: the gateway gets an empty password, which its env validation treats as unset.
+    const gateway = envOf(config.services.gateway);
+    expect(gateway.GANTRY_ADMIN_USER).toBe('admin');
+    expect(gateway.GANTRY_ADMIN_PASSWORD).toBe('');
+    const vars = { ...SECRETS, GANTRY_ADMIN_USER: 'root', GANTRY_ADMIN_PASSWORD: 'a-long-admin-password' };
+    const withAdmin = compose(['config'], vars);
+    expect(withAdmin.status).toBe(0);
+    const env = envOf(toJson(withAdmin.stdout, vars).services.gateway);
+    expect(env.GANTRY_ADMIN_USER).toBe('root');
+    expect(env.GANTRY_ADMIN_PASSWORD).toBe('a-long-admin-password');
+    // The example env file lists them, so operators see they exist.
+    const example = readFileSync(join(ROOT, 'docker/env.example'), 'utf8');
+    expect(example).toMatch(/^GANTRY_ADMIN_USER=/m);
+    expect(example).toMatch(/^GANTRY_ADMIN_PASSWORD=/m);
+  });
+
   it.each(Object.keys(SECRETS))('refuses to render without %s (no default for a secret)', (missing) => {
     const vars = Object.fromEntries(Object.entries(SECRETS).filter(([k]) => k !== missing));
     const result = compose(['config'], vars);

@@ -82,7 +82,7 @@ describe('console in tmux', () => {
 
     const first = await waitScreen((t) => /gemma\s+running\s+healthy/.test(gemmaRow(t)) && t.includes('backend_rejected'), 'gemma running and the crash');
     expect(first).toContain('Gantry console');
-    expect(first).toMatch(/deepseek-ocr\s+no_workers/);
+    expect(first).toMatch(/deepseek\s+no_workers/);
     expect(first).toMatch(/QUEUE gemma\s+waiting 0/);
     expect(first).toMatch(/high\s+░+ 0/);
 

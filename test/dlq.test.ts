@@ -135,6 +135,8 @@ describe('dead-letter queue', () => {
     const garbage = await letterFor(RECORDER_GROUP, Topics.jobEvents, atGarbage);
     expect(garbage).toMatchObject({ key, value: 'definitely { not json' });
     expect(garbage.error).toMatch(/not valid JSON/);
+    // Nothing threw: an undecodable message has no stack.
+    expect(garbage.stack).toBeUndefined();
     const badType = await letterFor(RECORDER_GROUP, Topics.jobEvents, atBadType);
     expect(badType.error).toContain('type');
     expect(badType.error).toContain('attempt');
@@ -172,6 +174,13 @@ describe('dead-letter queue', () => {
     expect(JSON.parse(letter.value)).toMatchObject({ request_id: poisoned.request_id, client_id: 'pg-poison\u0000' });
     // The letter says why, not just that the handler failed.
     expect(letter.error).toMatch(/handler failed after retries: .*unicode/i);
+    // A handler that threw leaves its stack, which the crash log shows.
+    expect(letter.stack).toMatch(/\n\s+at /);
+    const stored = await waitFor(async () => {
+      const r = await stack.pg.query('SELECT stack FROM dead_letters WHERE consumer_group = $1 AND source_offset = $2 AND source_partition = $3', [RECORDER_GROUP, e1.offset, e1.partition]);
+      return r.rows[0] ?? null;
+    }, 'the dead letter stored');
+    expect(stored.stack).toBe(letter.stack);
 
     const healthyView = await waitFor(async () => {
       const { status, body } = await getJob(gw.url, healthy.request_id);

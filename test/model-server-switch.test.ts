@@ -53,7 +53,7 @@ describe('process driver: an OCR resolution switch restarts DeepSeek-OCR with th
   afterAll(() => h?.stop());
 
   it('drains the running job, restarts the server with the new arguments, and runs what comes next', async () => {
-    const first = await h.waitPool('deepseek-ocr', (v) => v.server?.status === 'running', 'the OCR server to run');
+    const first = await h.waitPool('deepseek', (v) => v.server?.status === 'running', 'the OCR server to run');
     expect(first).toMatchObject({ driver: 'process', resolution: 'large' });
     expect(first.server!.args.slice(-2)).toEqual(['--mm-processor-kwargs', kwargs('large')]);
     const page = await textImage(['Quarterly numbers'], { width: 1600, height: 1200, fontSize: 64 });
@@ -66,7 +66,7 @@ describe('process driver: an OCR resolution switch restarts DeepSeek-OCR with th
     const switched = await call(h.gw.url, 'POST', '/admin/ocr/resolution?resolution=gundam&graceful=true', h.stack.adminAuth());
     expect(switched.status).toBe(200);
 
-    const after = await h.waitPool('deepseek-ocr', (v) => v.server?.status === 'running' && v.server.pid !== first.server!.pid, 'the server to run again with gundam');
+    const after = await h.waitPool('deepseek', (v) => v.server?.status === 'running' && v.server.pid !== first.server!.pid, 'the server to run again with gundam');
     expect(after.resolution).toBe('gundam');
     expect(after.server!.args.slice(-2)).toEqual(['--mm-processor-kwargs', kwargs('gundam')]);
     expect(alive(first.server!.pid!)).toBe(false);

@@ -128,6 +128,28 @@ describe('rate limits', () => {
       expect(rows.rows[0].n).toBe(10);
     });
 
+    it('caps unfinished jobs from Postgres: a second job while one runs is 429 concurrency_limited, and the slot frees when it finishes', async () => {
+      const key = await keyFor('no-redis-conc', { max_concurrent_jobs: 1 });
+      // About 6 s on the simulator (300 tokens at 20 ms): it is still running when the second comes.
+      const first = await submit(key, chatBody('slow without redis [[sim:tokens=300]]', { max_tokens: 300 }));
+      expect(first.status).toBe(202);
+      const id = first.body.request_id as string;
+      // The fallback counts recorded jobs: wait until the recorder has written this one, unfinished.
+      await waitFor(async () => {
+        const r = await stack.pg.query('SELECT status FROM jobs WHERE request_id = $1', [id]);
+        return r.rows[0] && ['queued', 'running'].includes(r.rows[0].status as string);
+      }, 'the first job recorded, unfinished', 30_000, 20);
+      const second = await submit(key);
+      expect(second.status).toBe(429);
+      expect(second.body).toEqual({ code: 'concurrency_limited', detail: 'Too many unfinished jobs: at most 1 at once' });
+      expect(second.headers.get('retry-after')).toBe('1');
+      expect((await waitTerminal(gw.url, id, 60_000, key)).status).toBe('succeeded');
+      // Finished in Postgres: the slot is free again.
+      const third = await submit(key);
+      expect(third.status).toBe(202);
+      expect((await waitTerminal(gw.url, third.body.request_id as string, 60_000, key)).status).toBe('succeeded');
+    });
+
     it('still authenticates users (JWT) and admins, and polls answer', async () => {
       const res = await submitChat(gw.url, chatBody('jwt without redis'), stack.auth('someone'));
       expect(res.status).toBe(202);

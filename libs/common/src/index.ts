@@ -3,3 +3,4 @@ export * from './trace-context';
 export * from './timeout';
 export * from './run-process';
 export * from './periodic-task';
+export * from './error-stack';

@@ -42,6 +42,14 @@ describe('GatewayEnv security settings', () => {
     expect(p[0]).not.toContain('tooshort');
   });
 
+  it('treats empty first-admin variables as unset (compose passes `GANTRY_ADMIN_PASSWORD=` when none is set)', () => {
+    const env = loadEnv(GatewayEnv, { NODE_ENV: 'production', GANTRY_JWT_SECRET: 'k'.repeat(32), GANTRY_ADMIN_USER: '', GANTRY_ADMIN_PASSWORD: '' });
+    expect(env.GANTRY_ADMIN_USER).toBeUndefined();
+    expect(env.GANTRY_ADMIN_PASSWORD).toBeUndefined();
+    // An empty JWT secret is still a missing one in production.
+    expect(problems({ NODE_ENV: 'production', GANTRY_JWT_SECRET: '' })[0]).toMatch(/^GANTRY_JWT_SECRET=/);
+  });
+
   it('has the reference rate limits by default (60 per minute, burst 10)', () => {
     const env = loadEnv(GatewayEnv, {});
     expect(env.RATE_LIMIT_REQUESTS_PER_MINUTE).toBe(60);

@@ -29,6 +29,10 @@ export class DeadLetterDto implements DeadLetter {
   @IsString()
   error: string;
 
+  @IsOptional()
+  @IsString()
+  stack?: string;
+
   @IsISO8601({ strict: true })
   at: string;
 

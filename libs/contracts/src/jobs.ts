@@ -122,6 +122,12 @@ export interface JobEvent {
   result?: unknown;
   usage?: Usage;
   error?: JobError;
+  /**
+   * A `failed` event whose cause was an error inside the worker (the job's blob, image or PDF, an
+   * in-process engine), not an answer of the model server: its stack, for `/admin/crashes` only.
+   * Never shown to clients. Optional: events without it parse as before.
+   */
+  error_stack?: string;
   /** Backend that ran the attempt (URL), for crash logs. */
   backend?: string;
   /** Events of one page of a PDF: its parent document job (the recorder finishes the parent). */
@@ -159,6 +165,8 @@ export interface DeadLetter {
   /** The original value, as text (it may not be JSON). */
   value: string;
   error: string;
+  /** The handler's error stack when it threw (absent for undecodable or invalid messages, and in older records). */
+  stack?: string;
   at: string;
   consumer_group: string;
 }

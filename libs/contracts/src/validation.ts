@@ -184,6 +184,10 @@ export class JobEventDto implements JobEvent {
 
   @IsOptional()
   @IsString()
+  error_stack?: string;
+
+  @IsOptional()
+  @IsString()
   backend?: string;
 
   @IsOptional()

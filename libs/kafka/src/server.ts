@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
-import { REQUEST_ID_HEADER, runWithTrace, TRACEPARENT, traceFromHeaders } from '@gantry/common';
+import { errorStack, REQUEST_ID_HEADER, runWithTrace, TRACEPARENT, traceFromHeaders } from '@gantry/common';
 import { InvalidMessageError, PRIORITIES, Topics, type DeadLetter, type Priority } from '@gantry/contracts';
 import { deadLettersTotal } from '@gantry/metrics';
 import { BatchContext, ScheduledContext, type ConsumedMessage, type ScheduledMessageMeta } from './context';
@@ -10,6 +10,12 @@ import type { TopicNamer } from './kafka';
 import { PartitionTracker } from './offset-tracker';
 import { PriorityQueues } from './priority-queues';
 import type { GantryProducer } from './producer';
+
+/** Why a handler gave up: the last error's message, and its stack when it threw an Error. */
+interface HandlerFailure {
+  message: string;
+  stack?: string;
+}
 
 export interface KafkaRoute {
   /** The `@EventPattern` this route's messages go to. */
@@ -230,7 +236,7 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
     };
   }
 
-  private async deadLetter(physicalTopic: string, partition: number, message: KafkaMessage, error: string): Promise<void> {
+  private async deadLetter(physicalTopic: string, partition: number, message: KafkaMessage, error: string, stack?: string): Promise<void> {
     const letter: DeadLetter = {
       schema: 1,
       topic: this.options.namer.logical(physicalTopic),
@@ -239,6 +245,7 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
       key: message.key?.toString('utf8') ?? null,
       value: message.value?.toString('utf8') ?? '',
       error,
+      ...(stack ? { stack } : {}),
       at: new Date().toISOString(),
       consumer_group: this.options.groupId,
     };
@@ -276,8 +283,8 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
       if (failed !== null) {
         // One bad record must not block the partition: retry one by one, dead-letter what still fails.
         for (const rec of records) {
-          const error = await this.withRetry(() => this.invoke(route.pattern, [rec], ctx));
-          if (error !== null) await this.deadLetter(batch.topic, batch.partition, raw.get(rec)!, `handler failed after retries: ${error}`);
+          const failure = await this.withRetry(() => this.invoke(route.pattern, [rec], ctx));
+          if (failure !== null) await this.deadLetter(batch.topic, batch.partition, raw.get(rec)!, `handler failed after retries: ${failure.message}`, failure.stack);
         }
       }
     }
@@ -287,8 +294,8 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
     await heartbeat();
   }
 
-  /** Runs `fn` with backoff; resolves to null on success or the last error's text when it gave up. */
-  private async withRetry(fn: () => Promise<void>, attempts = this.options.handlerRetry?.attempts ?? 5, stop: () => boolean = () => false): Promise<string | null> {
+  /** Runs `fn` with backoff; resolves to null on success or the last error (text and stack) when it gave up. */
+  private async withRetry(fn: () => Promise<void>, attempts = this.options.handlerRetry?.attempts ?? 5, stop: () => boolean = () => false): Promise<HandlerFailure | null> {
     const { baseMs = 200, maxMs = 5_000 } = this.options.handlerRetry ?? {};
     for (let attempt = 1; ; attempt++) {
       try {
@@ -296,9 +303,11 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
         return null;
       } catch (err) {
         const text = err instanceof Error ? err.message : typeof err === 'object' && err && 'message' in err ? String(err.message) : JSON.stringify(err);
-        if (stop()) return text || 'interrupted';
+        // The stack goes into the dead letter, so `/admin/crashes` shows where the handler threw.
+        const stack = errorStack(err);
+        if (stop()) return { message: text || 'interrupted', stack };
         this.logger.error({ msg: 'handler failed', attempt, err: err instanceof Error ? err.stack : text });
-        if (attempt >= attempts || this.closing) return text || 'handler failed';
+        if (attempt >= attempts || this.closing) return { message: text || 'handler failed', stack };
         await sleep(backoffMs(attempt, baseMs, maxMs));
       }
     }
@@ -416,8 +425,8 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
     const invoke = () => (this.holdingSlot.add(entry), this.invoke(entry.route.pattern, entry.value, ctx));
     const attempt = () => this.withRetry(invoke, undefined, aborted);
     void (trace ? runWithTrace(trace, attempt) : attempt())
-      .then(async (error) => {
-        if (error === null) return true;
+      .then(async (failure) => {
+        if (failure === null) return true;
         // Closing: leave it unfinished so it is replayed, rather than dead-lettering a healthy job.
         if (this.closing) return false;
         // Aborted by us (e.g. a forced pool stop) and the handler gave up: it goes back to the head
@@ -427,7 +436,7 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
           this.queues!.unshift(priority, entry, enqueuedAt);
           return false;
         }
-        await this.deadLetterEntry(entry, `handler failed after retries: ${error}`);
+        await this.deadLetterEntry(entry, `handler failed after retries: ${failure.message}`, failure.stack);
         return true;
       })
       .then(
@@ -441,7 +450,7 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
       });
   }
 
-  private async deadLetterEntry(entry: Entry, error: string): Promise<void> {
+  private async deadLetterEntry(entry: Entry, error: string, stack?: string): Promise<void> {
     const letter: DeadLetter = {
       schema: 1,
       topic: entry.meta.topic,
@@ -450,6 +459,7 @@ export class GantryKafkaServer extends Server implements CustomTransportStrategy
       key: entry.meta.key,
       value: JSON.stringify(entry.value),
       error,
+      ...(stack ? { stack } : {}),
       at: new Date().toISOString(),
       consumer_group: this.options.groupId,
     };

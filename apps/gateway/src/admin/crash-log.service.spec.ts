@@ -13,6 +13,7 @@ describe('toCrashEntry', () => {
       partition: null,
       offset: null,
       consumer_group: null,
+      stack: null,
     });
     expect(entry).toEqual({
       timestamp: '2025-01-15T16:30:00.000Z',
@@ -37,7 +38,14 @@ describe('toCrashEntry', () => {
       partition: 1,
       offset: '42',
       consumer_group: 'gantry.worker.gemma',
+      stack: null,
     });
     expect(entry).toMatchObject({ source: 'dead_letter', model: null, topic: 'gantry.jobs.gemma.normal.v1', partition: 1, offset: '42', consumer_group: 'gantry.worker.gemma' });
+  });
+
+  it('shows a recorded stack as stack_trace', () => {
+    const stack = 'BackendError: blob b is gone\n    at OcrExecutor.load (ocr-executor.ts:100:20)';
+    const entry = toCrashEntry({ at: new Date(0), source: 'job', error: 'blob b is gone', code: 'invalid_input', pool: 'deepseek-ocr', request_id: 'r', topic: null, partition: null, offset: null, consumer_group: null, stack });
+    expect(entry.stack_trace).toBe(stack);
   });
 });

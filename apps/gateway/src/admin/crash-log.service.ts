@@ -8,7 +8,11 @@ export interface CrashEntry {
   /** The pool (`gemma`, `deepseek-ocr`), as the reference names models; null when unknown. */
   model: string | null;
   request_id: string | null;
-  /** Gantry records no stack traces for jobs or dead letters (errors are messages); always null. */
+  /**
+   * Where one exists: a job that failed inside the worker (its blob, image or PDF, an in-process
+   * engine) or a dead letter of a handler that threw. Null for a backend's answer (a rejection, a
+   * timeout) and for messages that could not be decoded or validated.
+   */
   stack_trace: string | null;
   /** `job`: a job that failed for good; `dead_letter`: a message a consumer could not process. */
   source: CrashRecord['source'];
@@ -27,7 +31,7 @@ export function toCrashEntry(r: CrashRecord): CrashEntry {
     error: r.error,
     model: r.pool,
     request_id: r.request_id,
-    stack_trace: null,
+    stack_trace: r.stack ?? null,
     source: r.source,
     code: r.code,
   };

@@ -2,7 +2,7 @@ import type { PoolControlState } from '@gantry/contracts';
 import type { WorkerReport } from '@gantry/redis';
 import { poolView, type BackendProbe } from './pool-view';
 import { parseGraceful } from './pools.controller';
-import { poolOfAdminName } from './pools.service';
+import { poolOfAdminName } from './pool-names';
 
 const NOW = Date.parse('2026-01-15T17:00:00.000Z');
 const worker = (over: Partial<WorkerReport> = {}): WorkerReport => ({
@@ -27,6 +27,7 @@ describe('poolView', () => {
     const v = view(undefined, [worker({ in_flight: 2 }), worker({ id: 'w2', started_at: NOW - 60_000, in_flight: 1 })]);
     expect(v).toEqual({
       name: 'gemma',
+      pool: 'gemma',
       status: 'running',
       desired: 'running',
       stop_mode: null,
@@ -92,11 +93,17 @@ describe('poolView', () => {
 });
 
 describe('admin pool names and ?graceful=', () => {
+  it('names the OCR pool `deepseek` in views, with its pool name beside', () => {
+    const v = poolView({ pool: 'deepseek-ocr', state: undefined, workers: [], backend: { engine: 'tesseract', url: null, healthy: null }, resolution: 'large', now: NOW });
+    expect(v).toMatchObject({ name: 'deepseek', pool: 'deepseek-ocr', resolution: 'large' });
+  });
+
   it('accepts pool names, model aliases and the reference\'s "deepseek"', () => {
     expect(poolOfAdminName('gemma')).toBe('gemma');
     expect(poolOfAdminName('gemma-3-4b-it')).toBe('gemma');
     expect(poolOfAdminName('deepseek-ocr')).toBe('deepseek-ocr');
     expect(poolOfAdminName('deepseek')).toBe('deepseek-ocr');
+    expect(poolOfAdminName('deepseek-ai/DeepSeek-OCR')).toBe('deepseek-ocr');
     for (const bad of ['GEMMA', 'gpt-4', '', '__proto__', 'constructor']) expect(poolOfAdminName(bad)).toBeUndefined();
   });
 

@@ -1,5 +1,6 @@
 import type { OcrResolution, PoolControlState, PoolName, PoolStopMode } from '@gantry/contracts';
 import type { WorkerReport } from '@gantry/redis';
+import { adminNameOf, type AdminPoolName } from './pool-names';
 
 /**
  * - `running`: meant to run, and at least one live worker takes jobs.
@@ -17,7 +18,10 @@ export type ServerView = NonNullable<WorkerReport['server']>;
 
 /** One entry of `GET /admin/models`: the reference's fields (reference/002) plus Gantry's own. */
 export interface PoolView {
-  name: PoolName;
+  /** The reference's name (`gemma`, `deepseek`): the key in `GET /admin/models`. */
+  name: AdminPoolName;
+  /** Gantry's pool (`gemma`, `deepseek-ocr`): `WORKER_POOL`, topic names, metrics and crash logs use it. */
+  pool: PoolName;
   status: PoolStatus;
   /** The desired state in the control topic, which every worker replica follows. */
   desired: 'running' | 'stopped';
@@ -98,7 +102,8 @@ export function poolView(input: {
   }
   const serverUp = backend.url ? backend.healthy === true : true;
   return {
-    name: pool,
+    name: adminNameOf(pool),
+    pool,
     status,
     desired: paused ? 'stopped' : 'running',
     stop_mode: paused ? (state?.stop_mode ?? 'graceful') : null,

@@ -1,8 +1,9 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { OCR_RESOLUTIONS, type OcrResolution, type PoolName } from '@gantry/contracts';
+import { OCR_RESOLUTIONS, type OcrResolution } from '@gantry/contracts';
 import { AdminOnly } from '../auth/auth.decorators';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { parseResolution } from '../ocr/resolution-header';
+import { adminNameOf, type AdminPoolName } from './pool-names';
 import type { PoolView } from './pool-view';
 import { PoolsService } from './pools.service';
 
@@ -23,7 +24,7 @@ export class PoolsController {
   constructor(private readonly pools: PoolsService) {}
 
   @Get()
-  list(): Promise<Record<PoolName, PoolView>> {
+  list(): Promise<Record<AdminPoolName, PoolView>> {
     return this.pools.list();
   }
 
@@ -40,7 +41,7 @@ export class PoolsController {
     }
     if (mode && pool !== 'deepseek-ocr') throw new ApiError(ApiErrorCode.InvalidRequest, `pool ${pool} has no resolution`, ['resolution: only the deepseek-ocr pool has one']);
     await this.pools.start(pool, mode);
-    return { status: 'started', model: pool };
+    return { status: 'started', model: adminNameOf(pool) };
   }
 
   @Post(':name/stop')
@@ -49,6 +50,6 @@ export class PoolsController {
     const pool = this.pools.resolve(name);
     const isGraceful = parseGraceful(graceful);
     await this.pools.stop(pool, isGraceful);
-    return { status: 'stopped', model: pool, graceful: isGraceful };
+    return { status: 'stopped', model: adminNameOf(pool), graceful: isGraceful };
   }
 }

@@ -5,19 +5,14 @@ import { BackendHealthIndicator } from '@gantry/health';
 import { PoolControlReader, PoolControlWriter, type PoolControlPatch } from '@gantry/kafka';
 import { WorkerRegistry } from '@gantry/redis';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
+import { adminNameOf, poolOfAdminName, type AdminPoolName } from './pool-names';
 import { poolView, type BackendProbe, type PoolView } from './pool-view';
-import { poolOfQueueName } from './queue.service';
 
 /** Each pool's engine and model server URL (null for an engine inside the worker). */
 export const POOL_BACKENDS = Symbol('POOL_BACKENDS');
 export type PoolBackends = Record<PoolName, { engine: string; url: string | null }>;
 
 const BACKEND_TIMEOUT_MS = 2_000;
-
-/** A pool name, a model alias of one, or the reference's `deepseek` (reference/002 names the OCR pool so). */
-export function poolOfAdminName(name: string): PoolName | undefined {
-  return name === 'deepseek' ? 'deepseek-ocr' : poolOfQueueName(name);
-}
 
 /**
  * Starts and stops pools (`/admin/models`). The desired state goes to the compacted control
@@ -42,10 +37,11 @@ export class PoolsService {
     return pool;
   }
 
-  async list(): Promise<Record<PoolName, PoolView>> {
+  /** Keyed by the reference's names (`gemma`, `deepseek`). */
+  async list(): Promise<Record<AdminPoolName, PoolView>> {
     const now = Date.now();
     const views = await Promise.all(POOLS.map((pool) => this.view(pool, now)));
-    return Object.fromEntries(views.map((v) => [v.name, v])) as Record<PoolName, PoolView>;
+    return Object.fromEntries(views.map((v) => [adminNameOf(v.pool), v])) as Record<AdminPoolName, PoolView>;
   }
 
   private async view(pool: PoolName, now: number): Promise<PoolView> {

@@ -30,6 +30,7 @@ describe('queueView', () => {
     });
     expect(v).toEqual({
       model: 'gemma',
+      pool: 'gemma',
       processing: 0,
       waiting: 7,
       waiting_by_priority: { high: 3, normal: 0, low: 4 },
@@ -79,5 +80,10 @@ describe('queueView', () => {
     expect(waiting.oldest_waiting_age_seconds).toBe(12.3);
     const idle = queueView({ pool: 'gemma', lag: [], workers: [], totals: { ...totals, oldest_queued_at: oldest }, maxWaiting: null, now: 1_012_345 });
     expect(idle.oldest_waiting_age_seconds).toBeNull();
+  });
+
+  it('names the OCR pool `deepseek`, as the reference does, and keeps its pool name beside', () => {
+    const v = queueView({ pool: 'deepseek-ocr', lag: [lag('gantry.jobs.deepseek-ocr.normal.v1', 0, 3)], workers: [], totals, maxWaiting: null, now: 0 });
+    expect(v).toMatchObject({ model: 'deepseek', pool: 'deepseek-ocr', waiting: 3, waiting_by_priority: { high: 0, normal: 3, low: 0 } });
   });
 });

@@ -2,10 +2,14 @@ import { PRIORITIES, Topics, type PoolName, type Priority } from '@gantry/contra
 import type { PoolTotals } from '@gantry/db';
 import type { PartitionLag } from '@gantry/kafka';
 import type { WorkerReport } from '@gantry/redis';
+import { adminNameOf, type AdminPoolName } from './pool-names';
 
 /** `GET /admin/queue/{model}`: the reference's fields (reference/002) plus Gantry's own. */
 export interface QueueView {
-  model: PoolName;
+  /** The reference's name of the pool (`gemma`, `deepseek`). */
+  model: AdminPoolName;
+  /** Gantry's pool (`gemma`, `deepseek-ocr`). */
+  pool: PoolName;
   /** Jobs running on the pool's live workers. */
   processing: number;
   /** Jobs accepted and not started: `backlog` minus `processing`. */
@@ -64,7 +68,8 @@ export function queueView(input: {
   const backlog = PRIORITIES.reduce((n, p) => n + backlogBy[p], 0);
   const oldest = totals.oldest_queued_at;
   return {
-    model: pool,
+    model: adminNameOf(pool),
+    pool,
     processing,
     waiting,
     waiting_by_priority: waitingBy,

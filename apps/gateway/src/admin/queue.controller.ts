@@ -8,7 +8,7 @@ import { QueueService } from './queue.service';
 export class QueueController {
   constructor(private readonly queues: QueueService) {}
 
-  /** `GET /admin/queue/{model}` (reference/002): a pool name or a model alias. */
+  /** `GET /admin/queue/{model}` (reference/002): the reference's name (`gemma`, `deepseek`), a pool name or a model alias. */
   @Get(':model')
   view(@Param('model') model: string): Promise<QueueView> {
     return this.queues.view(model);

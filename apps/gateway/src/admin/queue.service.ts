@@ -1,18 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { poolOfModel, POOLS, PRIORITIES, Topics, type PoolName } from '@gantry/contracts';
+import { PRIORITIES, Topics, type PoolName } from '@gantry/contracts';
 import { PoolStatsRepository } from '@gantry/db';
 import { KafkaInspector } from '@gantry/kafka';
 import { WorkerRegistry } from '@gantry/redis';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
+import { poolOfAdminName } from './pool-names';
 import { queueView, type QueueView } from './queue-view';
 
 /** Backlog limit per pool (the admission limit); absent or 0 = no limit. */
 export const QUEUE_LIMITS = Symbol('QUEUE_LIMITS');
-
-/** A pool name, or any model alias that maps to one (`gemma-3-4b-it` → `gemma`). */
-export function poolOfQueueName(name: string): PoolName | undefined {
-  return (POOLS as readonly string[]).includes(name) ? (name as PoolName) : poolOfModel(name);
-}
 
 @Injectable()
 export class QueueService {
@@ -30,7 +26,7 @@ export class QueueService {
    * workers' heartbeats in Redis, totals and the oldest queued job from Postgres.
    */
   async view(name: string): Promise<QueueView> {
-    const pool = poolOfQueueName(name);
+    const pool = poolOfAdminName(name);
     if (!pool) throw new ApiError(ApiErrorCode.ModelNotFound, `Model ${name} not available`);
     const lag = await this.inspector
       .lag(

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 
@@ -7,9 +7,14 @@ import { hash, verify } from '@node-rs/argon2';
  * cost (19 MiB, 2 passes) takes tens of milliseconds here, on a libuv thread, not the event loop.
  */
 @Injectable()
-export class PasswordHasher {
+export class PasswordHasher implements OnModuleInit {
   /** Hash of a random password, checked when the username is unknown so timing says nothing. */
   private dummy?: Promise<string>;
+
+  /** Made at boot, so the first unknown-user login does not pay for it (a timing tell). */
+  async onModuleInit(): Promise<void> {
+    await this.dummyHash();
+  }
 
   hash(password: string): Promise<string> {
     return hash(password);
@@ -26,8 +31,12 @@ export class PasswordHasher {
 
   /** Does the same work as a real verification and always fails. */
   async verifyDummy(password: string): Promise<false> {
-    this.dummy ??= hash(randomBytes(24).toString('base64'));
-    await this.verify(await this.dummy, password);
+    await this.verify(await this.dummyHash(), password);
     return false;
+  }
+
+  private dummyHash(): Promise<string> {
+    this.dummy ??= this.hash(randomBytes(24).toString('base64'));
+    return this.dummy;
   }
 }

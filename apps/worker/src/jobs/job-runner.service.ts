@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { BACKEND_MODEL, isChatJob, isOcrJob, Topics, VLLM_PRIORITY, type JobEvent, type JobEventType, type JobMessage, lifecycleEvent } from '@gantry/contracts';
+import { errorStack } from '@gantry/common';
 import { backoffMs, GantryProducer, type ScheduledMessageMeta } from '@gantry/kafka';
 import { JobChannels, ResponseCache, type JobReply } from '@gantry/redis';
 import type { Redis } from 'ioredis';
@@ -124,6 +125,7 @@ export class JobRunner {
         this.log.debug({ msg: 'job succeeded', request_id: job.request_id, attempt });
         return;
       } catch (err) {
+        // Anything else is unexpected: the transport retries it, then dead-letters it with its stack.
         if (!(err instanceof BackendError)) throw err;
         if (err.code === 'aborted') return this.interrupted(job, signal, attempt, emit);
         await started.catch(() => emit('started', attempt, { backend: this.backend.baseUrl }));
@@ -140,7 +142,9 @@ export class JobRunner {
         }
         if (!err.transient || attempt >= this.settings.maxAttempts) {
           const finalError = err.transient ? { ...error, message: `${err.message} (gave up after ${attempt} attempts)` } : error;
-          await emit('failed', attempt, { error: finalError, backend: this.backend.baseUrl });
+          // Only failures inside the worker carry a stack; a backend's answer has none worth keeping.
+          const stack = err.internal ? errorStack(err) : undefined;
+          await emit('failed', attempt, { error: finalError, backend: this.backend.baseUrl, ...(stack ? { error_stack: stack } : {}) });
           this.log.warn({ msg: 'job failed', request_id: job.request_id, attempt, err: finalError });
           return;
         }
@@ -181,12 +185,12 @@ export class JobRunner {
     };
     try {
       if (isOcrJob(job)) {
-        if (!this.ocr) throw new BackendError('invalid_input', `pool ${job.pool} does not run OCR jobs`, false);
+        if (!this.ocr) throw BackendError.internal('invalid_input', `pool ${job.pool} does not run OCR jobs`, false);
         const result = await this.ocr.execute(job, opts);
         this.breaker.success();
         return result;
       }
-      if (!isChatJob(job)) throw new BackendError('invalid_input', `unknown job kind ${String(job.kind)}`, false);
+      if (!isChatJob(job)) throw BackendError.internal('invalid_input', `unknown job kind ${String(job.kind)}`, false);
       // Stream tokens only when someone watches the job: no cost otherwise.
       const channel = this.channels.job(job.request_id);
       let completion;

@@ -53,7 +53,7 @@ export class OcrExecutor {
       try {
         size = await imageSize(bytes);
       } catch (err) {
-        throw new BackendError('invalid_input', `stored image cannot be read: ${err instanceof Error ? err.message : String(err)}`, false);
+        throw BackendError.internal('invalid_input', `stored image cannot be read: ${err instanceof Error ? err.message : String(err)}`, false, err);
       }
     }
     const out = await this.backend.recognize({ image, ...size, request, priority: opts.priority, signal: opts.signal, timeoutMs: opts.timeoutMs });
@@ -95,11 +95,11 @@ export class OcrExecutor {
     try {
       bytes = await this.blobs.get(blob.id);
     } catch (err) {
-      throw new BackendError('backend_error', `blob store unavailable: ${err instanceof Error ? err.message : String(err)}`, true);
+      throw BackendError.internal('backend_error', `blob store unavailable: ${err instanceof Error ? err.message : String(err)}`, true, err);
     }
-    if (!bytes) throw new BackendError('invalid_input', `blob ${blob.id} is gone (retention) or was never stored`, false);
+    if (!bytes) throw BackendError.internal('invalid_input', `blob ${blob.id} is gone (retention) or was never stored`, false);
     if (createHash('sha256').update(bytes).digest('hex') !== blob.sha256) {
-      throw new BackendError('invalid_input', `blob ${blob.id} does not match its sha256`, false);
+      throw BackendError.internal('invalid_input', `blob ${blob.id} does not match its sha256`, false);
     }
     if (request.document) {
       this.pdfCache.set(blob.id, bytes);
@@ -112,8 +112,8 @@ export class OcrExecutor {
     try {
       return await this.pdf.render(bytes, { key: request.blob.id, page: request.document!.page, dpi: this.settings.pdfDpi, maxSide: PDF_MAX_SIDE });
     } catch (err) {
-      if (err instanceof PdfError && err.code === 'invalid_pdf') throw new BackendError('invalid_input', `page ${request.document!.page} cannot be rendered: ${err.message}`, false);
-      throw new BackendError('backend_error', `PDF engine: ${err instanceof Error ? err.message : String(err)}`, true);
+      if (err instanceof PdfError && err.code === 'invalid_pdf') throw BackendError.internal('invalid_input', `page ${request.document!.page} cannot be rendered: ${err.message}`, false, err);
+      throw BackendError.internal('backend_error', `PDF engine: ${err instanceof Error ? err.message : String(err)}`, true, err);
     }
   }
 }

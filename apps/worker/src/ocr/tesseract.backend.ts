@@ -79,7 +79,7 @@ export class TesseractOcrBackend extends OcrBackend {
       ({ data: page } = await this.scheduler.addJob('recognize', image, {}, { text: true, blocks: true }));
     } catch (err) {
       // The same image fails the same way again: not worth a retry.
-      throw new BackendError('backend_error', `tesseract failed: ${err instanceof Error ? err.message : String(err)}`, false);
+      throw BackendError.internal('backend_error', `tesseract failed: ${err instanceof Error ? err.message : String(err)}`, false, err);
     }
     const paragraphs = (page.blocks ?? []).flatMap((b) => b.paragraphs);
     const { request } = input;

@@ -62,7 +62,7 @@ export class VllmOcrBackend extends OcrBackend {
     try {
       sent = await resizeForMode(input.image, input.request.resolution);
     } catch (err) {
-      throw new BackendError('invalid_input', `image cannot be prepared: ${err instanceof Error ? err.message : String(err)}`, false);
+      throw BackendError.internal('invalid_input', `image cannot be prepared: ${err instanceof Error ? err.message : String(err)}`, false, err);
     }
     const body = deepseekOcrBody({
       model: this.model,

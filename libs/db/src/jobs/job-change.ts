@@ -14,6 +14,8 @@ export interface JobChange {
   request: unknown;
   result: unknown;
   error: unknown;
+  /** Stack of a failure inside the worker (crash log only; never in a job view). */
+  error_stack: string | null;
   usage: unknown;
   created_at: string | null;
   started_at: string | null;
@@ -40,6 +42,7 @@ export function changeFromJob(job: JobMessage): JobChange {
     request: job.request,
     result: null,
     error: null,
+    error_stack: null,
     usage: null,
     created_at: job.created_at,
     started_at: null,
@@ -68,6 +71,7 @@ export function changeFromEvent(e: JobEvent): JobChange | null {
     request: null,
     result: terminal ? (e.result ?? null) : null,
     error: terminal ? (e.error ?? null) : null,
+    error_stack: terminal ? (e.error_stack ?? null) : null,
     usage: terminal ? (e.usage ?? null) : null,
     created_at: null,
     // A cache hit ran for no time: it starts and finishes at its one event.
@@ -97,6 +101,7 @@ export function mergeChange(prev: JobChange, next: JobChange): JobChange {
     request: prev.request ?? next.request,
     result: prevTerminal ? prev.result : next.result,
     error: prevTerminal ? prev.error : next.error,
+    error_stack: prevTerminal ? prev.error_stack : next.error_stack,
     usage: prevTerminal ? prev.usage : next.usage,
     created_at: prev.request ? prev.created_at : next.request ? next.created_at : minIso(prev.created_at, next.created_at),
     started_at: minIso(prev.started_at, next.started_at),

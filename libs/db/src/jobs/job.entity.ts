@@ -42,6 +42,10 @@ export class JobEntity {
   @Column('jsonb', { nullable: true })
   error: JobError | null;
 
+  /** Stack of a failure inside the worker, for the crash log; never part of a job view. */
+  @Column('text', { name: 'error_stack', nullable: true })
+  errorStack: string | null;
+
   @Column('jsonb', { nullable: true })
   usage: Usage | null;
 

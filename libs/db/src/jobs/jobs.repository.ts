@@ -65,13 +65,13 @@ const VIEW_COLUMNS = 'request_id, client_id, kind, pool, model, priority, status
  */
 const UPSERT_SQL = `
   INSERT INTO jobs AS j (request_id, client_id, kind, pool, model, priority, status, status_rank, attempts,
-                         request, result, error, usage, created_at, started_at, finished_at, updated_at, webhook, webhook_events, batch_id, from_cache)
+                         request, result, error, error_stack, usage, created_at, started_at, finished_at, updated_at, webhook, webhook_events, batch_id, from_cache)
   SELECT request_id, client_id, kind, pool, model, priority, status, status_rank, attempts,
-         request, result, error, usage, COALESCE(created_at, started_at, finished_at, now()), started_at, finished_at, now(),
+         request, result, error, error_stack, usage, COALESCE(created_at, started_at, finished_at, now()), started_at, finished_at, now(),
          webhook, webhook_events, batch_id, COALESCE(from_cache, false)
   FROM jsonb_to_recordset($1::jsonb) AS x(
     request_id uuid, client_id text, kind text, pool text, model text, priority text, status text,
-    status_rank smallint, attempts int, request jsonb, result jsonb, error jsonb, usage jsonb,
+    status_rank smallint, attempts int, request jsonb, result jsonb, error jsonb, error_stack text, usage jsonb,
     created_at timestamptz, started_at timestamptz, finished_at timestamptz, webhook text, webhook_events text[], batch_id text, from_cache boolean)
   ON CONFLICT (request_id) DO UPDATE SET
     status      = CASE WHEN EXCLUDED.status_rank > j.status_rank THEN EXCLUDED.status ELSE j.status END,
@@ -83,6 +83,7 @@ const UPSERT_SQL = `
     batch_id    = COALESCE(j.batch_id, EXCLUDED.batch_id),
     result      = CASE WHEN j.status_rank = 2 THEN j.result ELSE EXCLUDED.result END,
     error       = CASE WHEN j.status_rank = 2 THEN j.error ELSE EXCLUDED.error END,
+    error_stack = CASE WHEN j.status_rank = 2 THEN j.error_stack ELSE EXCLUDED.error_stack END,
     usage       = CASE WHEN j.status_rank = 2 THEN j.usage ELSE EXCLUDED.usage END,
     finished_at = CASE WHEN j.status_rank = 2 THEN j.finished_at ELSE EXCLUDED.finished_at END,
     from_cache  = CASE WHEN j.status_rank = 2 THEN j.from_cache ELSE EXCLUDED.from_cache END,

@@ -16,6 +16,8 @@ export interface CrashRecord {
   partition: number | null;
   offset: string | null;
   consumer_group: string | null;
+  /** Stack of an error inside the worker (failed jobs) or of the handler that threw (dead letters). */
+  stack: string | null;
 }
 
 @Injectable()
@@ -28,10 +30,11 @@ export class CrashLogRepository {
     const rows: Array<Omit<CrashRecord, 'partition' | 'offset'> & { partition: number | null; offset: string | null }> = await this.ds.query(
       `SELECT * FROM (
          (SELECT finished_at AS at, 'job' AS source, COALESCE(error->>'message', 'failed') AS error, error->>'code' AS code,
-                 pool, request_id::text AS request_id, NULL::text AS topic, NULL::int AS partition, NULL::text AS "offset", NULL::text AS consumer_group
+                 pool, request_id::text AS request_id, NULL::text AS topic, NULL::int AS partition, NULL::text AS "offset", NULL::text AS consumer_group,
+                 error_stack AS stack
             FROM jobs WHERE status = 'failed' AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT $1)
          UNION ALL
-         (SELECT at, 'dead_letter', error, NULL, pool, request_id, source_topic, source_partition, source_offset::text, consumer_group
+         (SELECT at, 'dead_letter', error, NULL, pool, request_id, source_topic, source_partition, source_offset::text, consumer_group, stack
             FROM dead_letters ORDER BY at DESC LIMIT $1)
        ) c ORDER BY at DESC LIMIT $1`,
       [limit],

@@ -34,6 +34,11 @@ describe('deadLetterRow', () => {
     expect(deadLetterRow(letter({ value: JSON.stringify({ pool: 'gpt' }), topic: 'gantry.dlq.v1' })).pool).toBeNull();
   });
 
+  it('keeps the handler stack, and null when the record has none (older records, invalid messages)', () => {
+    expect(deadLetterRow(letter({ stack: 'Error: boom\n    at handler (x.ts:1:1)' })).stack).toBe('Error: boom\n    at handler (x.ts:1:1)');
+    expect(deadLetterRow(letter()).stack).toBeNull();
+  });
+
   it('removes NUL characters Postgres text cannot hold', () => {
     const row = deadLetterRow(letter({ value: 'a\u0000b', error: 'bad\u0000', key: 'k\u0000' }));
     expect(row).toMatchObject({ value: 'ab', error: 'bad', key: 'k' });

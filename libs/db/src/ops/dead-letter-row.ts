@@ -9,6 +9,8 @@ export interface DeadLetterRow {
   key: string | null;
   value: string;
   error: string;
+  /** The handler's error stack, when it threw. */
+  stack: string | null;
   at: string;
   /** The job the message belonged to, when it can be told from the record. */
   request_id: string | null;
@@ -53,6 +55,7 @@ export function deadLetterRow(letter: DeadLetter, now = new Date()): DeadLetterR
     key: letter.key == null ? null : withoutNul(letter.key),
     value: withoutNul(letter.value),
     error: withoutNul(letter.error),
+    stack: letter.stack ? withoutNul(letter.stack) : null,
     at: Number.isFinite(ms) && ms >= 0 && ms <= MAX_MS ? new Date(ms).toISOString() : now.toISOString(),
     request_id: requestId === null ? null : withoutNul(requestId),
     pool,

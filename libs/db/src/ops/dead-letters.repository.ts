@@ -14,10 +14,10 @@ export class DeadLettersRepository {
   async storeMany(rows: DeadLetterRow[]): Promise<number> {
     if (!rows.length) return 0;
     const inserted: unknown[] = await this.ds.query(
-      `INSERT INTO dead_letters (consumer_group, source_topic, source_partition, source_offset, key, value, error, at, request_id, pool)
-       SELECT consumer_group, source_topic, source_partition, source_offset, key, value, error, at, request_id, pool
+      `INSERT INTO dead_letters (consumer_group, source_topic, source_partition, source_offset, key, value, error, stack, at, request_id, pool)
+       SELECT consumer_group, source_topic, source_partition, source_offset, key, value, error, stack, at, request_id, pool
        FROM jsonb_to_recordset($1::jsonb) AS x(consumer_group text, source_topic text, source_partition int, source_offset bigint,
-                                                key text, value text, error text, at timestamptz, request_id text, pool text)
+                                                key text, value text, error text, stack text, at timestamptz, request_id text, pool text)
        ON CONFLICT (consumer_group, source_topic, source_partition, source_offset) DO NOTHING
        RETURNING id`,
       [JSON.stringify(rows)],
