@@ -14,7 +14,8 @@ function routesOf(gw: RunningGateway): Array<{ method: string; path: string }> {
       if (!ctrl) continue;
       const base = String(Reflect.getMetadata(PATH_METADATA, ctrl) ?? '');
       for (const name of Object.getOwnPropertyNames(ctrl.prototype)) {
-        const handler = (ctrl.prototype as Record<string, unknown>)[name];
+        // Descriptors, not property reads: a getter on the prototype would run without an instance.
+        const handler: unknown = Object.getOwnPropertyDescriptor(ctrl.prototype, name)?.value;
         if (name === 'constructor' || typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
         const sub = String(Reflect.getMetadata(PATH_METADATA, handler));
         const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];

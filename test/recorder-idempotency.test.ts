@@ -141,6 +141,7 @@ describe('recorder idempotency and ordering', () => {
       request: t.job.request,
       result: t.result,
       error: null,
+      error_stack: null,
       usage: t.usage,
       created_at: expect.any(String),
       started_at: expect.any(String),
