@@ -139,6 +139,9 @@ export class BatchWriteTx {
   }
 }
 
+/** Line content read per page of a file (lines may be up to BATCH_MAX_LINE_BYTES each). */
+export const FILE_LINES_PAGE_BYTES = 4 * 1024 * 1024;
+
 /** Files and batches (OpenAI Batch API); used by the gateway (intake, reads) and the recorder (expansion, completion). */
 @Injectable()
 export class BatchesRepository {
@@ -166,9 +169,20 @@ export class BatchesRepository {
     return rows[0] ?? null;
   }
 
-  /** A page of a file's lines, in order, after line `afterLine` (keyset: reads stay flat for any size). */
-  async fileLines(fileId: string, afterLine: number, limit: number): Promise<Array<{ line_no: number; content: string }>> {
-    return this.ds.query('SELECT line_no, content FROM file_lines WHERE file_id = $1 AND line_no > $2 ORDER BY line_no LIMIT $3', [fileId, afterLine, limit]);
+  /**
+   * A page of a file's lines, in order, after line `afterLine` (keyset: reads stay flat for any
+   * size): at most `limit` lines and, past the first line, no more than `maxBytes` of content, so
+   * a file of long lines is never read whole into memory.
+   */
+  async fileLines(fileId: string, afterLine: number, limit: number, maxBytes = FILE_LINES_PAGE_BYTES): Promise<Array<{ line_no: number; content: string }>> {
+    return this.ds.query(
+      // The limit applies before the running sum, so each page reads at most `limit` rows.
+      `SELECT line_no, content FROM (
+         SELECT line_no, content, sum(octet_length(content)) OVER (ORDER BY line_no) - octet_length(content) AS before
+         FROM (SELECT line_no, content FROM file_lines WHERE file_id = $1 AND line_no > $2 ORDER BY line_no LIMIT $3) next
+       ) page WHERE before < $4 ORDER BY line_no`,
+      [fileId, afterLine, limit, maxBytes],
+    );
   }
 
   async deleteFile(id: string, clientId?: string): Promise<boolean> {
