@@ -4,3 +4,4 @@ export * from './timeout';
 export * from './run-process';
 export * from './periodic-task';
 export * from './error-stack';
+export * from './rate-gate';

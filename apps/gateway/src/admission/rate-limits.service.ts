@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { RateGate } from '@gantry/common';
 import { GatewayEnv } from '@gantry/config';
 import { JobsRepository } from '@gantry/db';
 import { LocalRateLimiter, RedisRateLimiter, type AdmitRequest, type AdmitResult } from '@gantry/redis';
@@ -32,7 +33,7 @@ export class RateLimitsService {
   private readonly log = new Logger(RateLimitsService.name);
   private readonly limiter: RedisRateLimiter;
   private readonly local = new LocalRateLimiter();
-  private lastWarn = 0;
+  private readonly warnGate = new RateGate(WARN_EVERY_MS);
 
   constructor(
     @Inject(AUTH_REDIS) private readonly redis: Redis,
@@ -71,9 +72,7 @@ export class RateLimitsService {
   }
 
   private degraded(err: unknown): void {
-    const now = Date.now();
-    if (now - this.lastWarn < WARN_EVERY_MS) return;
-    this.lastWarn = now;
+    if (!this.warnGate.open()) return;
     this.log.warn({ msg: 'rate limits degraded to this replica\'s memory: Redis unreachable', err: String(err) });
   }
 }

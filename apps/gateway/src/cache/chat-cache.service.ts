@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { withTimeout } from '@gantry/common';
+import { RateGate, withTimeout } from '@gantry/common';
 import { GatewayEnv } from '@gantry/config';
 import type { ChatMessage, PoolName } from '@gantry/contracts';
 import { cacheHitsTotal, cacheMissesTotal } from '@gantry/metrics';
@@ -34,7 +34,7 @@ export interface CachePlan {
 export class ChatCacheService {
   private readonly log = new Logger(ChatCacheService.name);
   readonly cache: ResponseCache;
-  private lastWarn = 0;
+  private readonly warnGate = new RateGate(WARN_EVERY_MS);
 
   constructor(
     @Inject(GATEWAY_REDIS) private readonly redis: Redis,
@@ -80,9 +80,7 @@ export class ChatCacheService {
   }
 
   private warn(err: unknown): void {
-    const now = Date.now();
-    if (now - this.lastWarn < WARN_EVERY_MS) return;
-    this.lastWarn = now;
+    if (!this.warnGate.open()) return;
     this.log.warn({ msg: 'response cache unavailable: requests are misses', err: String(err) });
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { BACKEND_MODEL, isChatJob, isOcrJob, Topics, VLLM_PRIORITY, type JobEvent, type JobEventType, type JobMessage, lifecycleEvent } from '@gantry/contracts';
-import { errorStack } from '@gantry/common';
+import { errorStack, RateGate } from '@gantry/common';
 import { backoffMs, GantryProducer, type ScheduledMessageMeta } from '@gantry/kafka';
 import { JobChannels, ResponseCache, type JobReply } from '@gantry/redis';
 import type { Redis } from 'ioredis';
@@ -63,7 +63,7 @@ export class JobRunner {
   private readonly log = new Logger(JobRunner.name);
   readonly breaker = new CircuitBreaker();
   private readonly cache: ResponseCache;
-  private lastCacheWarn = 0;
+  private readonly cacheWarnGate = new RateGate(CACHE_WARN_EVERY_MS);
 
   constructor(
     private readonly producer: GantryProducer,
@@ -219,9 +219,7 @@ export class JobRunner {
   private store(job: JobMessage, extra: Partial<JobEvent>): void {
     const key = job.cache_key!;
     const failed = (err: unknown) => {
-      const now = Date.now();
-      if (now - this.lastCacheWarn < CACHE_WARN_EVERY_MS) return;
-      this.lastCacheWarn = now;
+      if (!this.cacheWarnGate.open()) return;
       this.log.warn({ msg: 'response cache entry not stored', request_id: job.request_id, err: String(err) });
     };
     if (this.redis.status !== 'ready') return failed(new Error(`Redis connection is ${this.redis.status}`));
