@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { BlobRef } from '@gantry/contracts';
-import { returnedRows } from '../identity/users.repository';
+import { returnedRows } from '../query-result';
 import { BlobStore } from './blob-store';
 
 export function sha256Hex(bytes: Buffer): string {

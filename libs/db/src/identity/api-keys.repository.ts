@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { ensureClient, returnedRows } from './users.repository';
+import { returnedRows } from '../query-result';
+import { ensureClient } from './users.repository';
 
 export interface ApiKeyLimits {
   rate_limit_rpm: number | null;

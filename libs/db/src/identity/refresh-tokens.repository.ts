@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { returnedRows } from './users.repository';
+import { returnedRows } from '../query-result';
 
 export interface NewRefreshToken {
   id: string;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Role } from './entities';
+import { returnedRows } from '../query-result';
 
 export interface UserRecord {
   id: string;
@@ -28,12 +29,6 @@ const FIRST_ADMIN_LOCK = 6_600_601;
 /** Inserts the client (tenant) row if it does not exist yet. */
 export async function ensureClient(m: EntityManager, clientId: string | null): Promise<void> {
   if (clientId !== null) await m.query('INSERT INTO clients (id) VALUES ($1) ON CONFLICT (id) DO NOTHING', [clientId]);
-}
-
-/** TypeORM answers UPDATE … RETURNING with `[rows, affected]` (INSERT and SELECT with rows). */
-export function returnedRows<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
 }
 
 @Injectable()
