@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { DatabaseEnv, loadEnv } from '@gantry/config';
-import { dataSourceOptions, PgBlobStore } from '@gantry/db';
-import { createStack, type TestStack } from './support/stack';
+import type { DataSource } from 'typeorm';
+import { PgBlobStore } from '@gantry/db';
+import { createStack, openDataSource, type TestStack } from './support/stack';
 
 /** The Postgres BlobStore's retention on a migrated schema: what it deletes, and the count it reports. */
 describe('PgBlobStore retention', () => {
@@ -11,7 +10,7 @@ describe('PgBlobStore retention', () => {
   let store: PgBlobStore;
   beforeAll(async () => {
     stack = await createStack();
-    ds = await new DataSource(dataSourceOptions(loadEnv(DatabaseEnv, stack.env))).initialize();
+    ds = await openDataSource(stack);
     store = new PgBlobStore(ds);
   });
   afterAll(async () => {

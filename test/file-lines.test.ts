@@ -1,7 +1,6 @@
-import { DataSource } from 'typeorm';
-import { DatabaseEnv, loadEnv } from '@gantry/config';
-import { BatchesRepository, dataSourceOptions } from '@gantry/db';
-import { createStack, type TestStack } from './support/stack';
+import type { DataSource } from 'typeorm';
+import { BatchesRepository } from '@gantry/db';
+import { createStack, openDataSource, type TestStack } from './support/stack';
 
 /**
  * Reading an uploaded file back (batch creation, `/v1/files/{id}/content`) goes page by page,
@@ -13,7 +12,7 @@ describe('file lines paging', () => {
   let repo: BatchesRepository;
   beforeAll(async () => {
     stack = await createStack();
-    ds = await new DataSource(dataSourceOptions(loadEnv(DatabaseEnv, stack.env))).initialize();
+    ds = await openDataSource(stack);
     repo = new BatchesRepository(ds);
     // Ten lines of 1,000 bytes, then ten of 10 bytes.
     const lines = [...Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(1000, 'x')), ...Array.from({ length: 10 }, (_, i) => `${i + 10}`.padEnd(10, 'y'))];

@@ -3,9 +3,10 @@ import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import Redis from 'ioredis';
 import { Logger } from '@nestjs/common';
-import { GatewayEnv, loadEnv, RecorderEnv, WorkerEnv, WebhooksEnv } from '@gantry/config';
+import { DatabaseEnv, GatewayEnv, loadEnv, RecorderEnv, WorkerEnv, WebhooksEnv } from '@gantry/config';
 import { JsonLogger } from '@gantry/common';
-import { migrate } from '@gantry/db';
+import { dataSourceOptions, migrate } from '@gantry/db';
+import { DataSource } from 'typeorm';
 import { createKafka, ensureTopics, TopicNamer } from '@gantry/kafka';
 import type { JobView } from '@gantry/contracts';
 import { signAccessToken } from '../../apps/gateway/src/auth/jwt';
@@ -133,6 +134,11 @@ export async function createStack(opts: { sim?: SimOptions; env?: Record<string,
       await admin.disconnect();
     },
   };
+}
+
+/** A TypeORM data source on the stack's schema, for tests of a repository on its own; destroy it after. */
+export function openDataSource(stack: TestStack): Promise<DataSource> {
+  return new DataSource(dataSourceOptions(loadEnv(DatabaseEnv, stack.env))).initialize();
 }
 
 export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000, everyMs = 50): Promise<T> {
