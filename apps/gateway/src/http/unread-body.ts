@@ -9,12 +9,14 @@ import type { FastifyInstance } from 'fastify';
  * discarded, up to `maxBytes`; past that the answer closes the connection.
  */
 export function registerUnreadBodyDrain(fastify: FastifyInstance, maxBytes: number): void {
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  // Callback style: nearly every response has its body read already, and then costs no promise.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     const req = request.raw;
-    if (req.complete || req.destroyed) return payload;
-    const drained = await discard(req, maxBytes);
-    if (!drained) void reply.header('connection', 'close');
-    return payload;
+    if (req.complete || req.destroyed) return done(null, payload);
+    void discard(req, maxBytes).then((drained) => {
+      if (!drained) void reply.header('connection', 'close');
+      done(null, payload);
+    });
   });
 }
 
